@@ -1,0 +1,1 @@
+"""Write path of trustlens: read journals, store entries, chunk, embed and index them."""

@@ -1,0 +1,149 @@
+"""Keep the vector index in step with the entry store.
+
+Order of writes, chosen so that a crash at any point loses nothing: entries are
+committed first (the source of truth); then chunks are computed and embedded (reusing
+vectors already stored for the same text), written to Chroma, and only then are the
+chunks and the ``index_state`` row committed together. Anything committed but not
+marked indexed is picked up by ``index_pending`` on the next start or import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from langchain_core.embeddings import Embeddings
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.chunking import chunk_spans
+from ingest.store import (
+    Chunk,
+    Entry,
+    UserEntries,
+    all_user_ids,
+    bytes_to_vector,
+    text_hash,
+    vector_to_bytes,
+)
+from ingest.vector_index import ChromaIndex, IndexRecord
+
+Progress = Callable[[int], None]
+
+
+def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
+    return f"{user_id}/{entry_id}/{seq}"
+
+
+class Indexer:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        index: ChromaIndex,
+        embeddings: Embeddings,
+        model_name: str,
+        chunk_max_words: int = 90,
+        batch_size: int = 64,
+    ):
+        self.sessions = sessions
+        self.index = index
+        self.embeddings = embeddings
+        self.model_name = model_name
+        self.chunk_max_words = chunk_max_words
+        self.batch_size = batch_size
+
+    def index_entries(
+        self, user_id: str, entry_pks: Sequence[int], progress: Progress | None = None
+    ) -> int:
+        """(Re)index these entries of one user; returns how many chunks were written."""
+        written = 0
+        pks = list(entry_pks)
+        for i in range(0, len(pks), self.batch_size):
+            batch = pks[i : i + self.batch_size]
+            written += self._index_batch(user_id, batch)
+            if progress:
+                progress(len(batch))
+        return written
+
+    def _index_batch(self, user_id: str, pks: Sequence[int]) -> int:
+        with self.sessions() as session:
+            store = UserEntries(session, user_id)
+            entries = store.by_pks(pks)
+            planned: list[tuple[Entry, list[Chunk]]] = []
+            for e in entries:
+                chunks = [
+                    Chunk(
+                        seq=seq,
+                        start=span.start,
+                        end=span.end,
+                        text_hash=text_hash(span.of(e.text)),
+                        model=self.model_name,
+                    )
+                    for seq, span in enumerate(chunk_spans(e.text, self.chunk_max_words))
+                ]
+                planned.append((e, chunks))
+            all_chunks = [(e, c) for e, cs in planned for c in cs]
+            cached = store.cached_embeddings([c.text_hash for _, c in all_chunks], self.model_name)
+            missing = list(
+                dict.fromkeys(
+                    e.text[c.start : c.end] for e, c in all_chunks if c.text_hash not in cached
+                )
+            )
+            if missing:
+                vectors = self.embeddings.embed_documents(missing)
+                for t, v in zip(missing, vectors, strict=True):
+                    cached[text_hash(t)] = vector_to_bytes(v)
+            for _, c in all_chunks:
+                c.embedding = cached[c.text_hash]
+
+            records = [
+                IndexRecord(
+                    chunk_id=chunk_id(user_id, e.entry_id, c.seq),
+                    user_id=user_id,
+                    entry_id=e.entry_id,
+                    date=e.date,
+                    start=c.start,
+                    end=c.end,
+                    text=e.text[c.start : c.end],
+                    embedding=bytes_to_vector(cached[c.text_hash]),
+                )
+                for e, c in all_chunks
+            ]
+            # Old chunks of a changed entry may outnumber the new ones: clear them first.
+            self.index.delete_entries(user_id, [e.entry_id for e in entries])
+            self.index.upsert(records)
+            for e, chunks in planned:
+                store.replace_chunks(e, chunks)
+            store.mark_indexed(entries)
+            session.commit()
+            return len(records)
+
+    def pending(self, user_id: str) -> list[int]:
+        with self.sessions() as session:
+            return [e.pk for e in UserEntries(session, user_id).pending_index()]
+
+    def index_pending(self, user_id: str | None = None, progress: Progress | None = None) -> int:
+        """Index every committed entry whose current text is not in the index yet."""
+        total = 0
+        for uid in self._users(user_id):
+            pks = self.pending(uid)
+            if pks:
+                self.index_entries(uid, pks, progress)
+                total += len(pks)
+        return total
+
+    def reindex(self, user_id: str | None = None, progress: Progress | None = None) -> int:
+        """Drop a user's vectors and rebuild them from the store (stored vectors reused)."""
+        total = 0
+        for uid in self._users(user_id):
+            with self.sessions() as session:
+                store = UserEntries(session, uid)
+                store.clear_index_state()
+                session.commit()
+            self.index.delete_user(uid)
+            total += self.index_pending(uid, progress)
+        return total
+
+    def _users(self, user_id: str | None) -> list[str]:
+        if user_id:
+            return [user_id]
+        with self.sessions() as session:
+            return all_user_ids(session)

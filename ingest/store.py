@@ -1,0 +1,397 @@
+"""The entry store: the source of truth for users, keys, entries and chunks.
+
+Everything else (the Chroma index, the lexical index) is derived from these tables
+and can be rebuilt from them. All entry access goes through ``UserEntries``, which is
+bound to one user when it is made: there is no method that reads entries without a
+user, so one person's writing cannot reach another by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Bumped whenever the user's indexed chunks change; read paths key caches on it,
+    # which keeps several stateless workers consistent without talking to each other.
+    index_revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("user_id", "entry_id", name="uq_entries_user_entry"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(128))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(512), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    chunks: Mapped[list[Chunk]] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", order_by="Chunk.seq"
+    )
+    index_state: Mapped[IndexState | None] = relationship(
+        back_populates="entry", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Chunk(Base):
+    """A span of an entry. The text is ``entry.text[start:end]``; never stored twice."""
+
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("entry_pk", "seq", name="uq_chunks_entry_seq"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_pk: Mapped[int] = mapped_column(ForeignKey("entries.pk", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # The embedding cache: vectors live beside the chunk they came from, so a user's
+    # deletion removes them too, and a reindex needs no model when they are present.
+    model: Mapped[str] = mapped_column(String(256), default="")
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+    entry: Mapped[Entry] = relationship(back_populates="chunks")
+
+
+class IndexState(Base):
+    """Which version of an entry the vector index holds (absent: not indexed yet)."""
+
+    __tablename__ = "index_state"
+
+    entry_pk: Mapped[int] = mapped_column(
+        ForeignKey("entries.pk", ondelete="CASCADE"), primary_key=True
+    )
+    indexed_hash: Mapped[str] = mapped_column(String(64))
+    indexed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entry: Mapped[Entry] = relationship(back_populates="index_state")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with SQLite made safe for a crash (WAL, foreign keys on)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_db(engine: Engine) -> sessionmaker[Session]:
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def content_hash(text: str, date: dt.date, tags: Sequence[str]) -> str:
+    """Identity of an entry's content: unchanged hash means nothing to redo."""
+    h = hashlib.sha256()
+    h.update(date.isoformat().encode())
+    h.update(b"\x00")
+    h.update(text.encode())
+    h.update(b"\x00")
+    h.update("\x1f".join(sorted(tags)).encode())
+    return h.hexdigest()
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def derived_entry_id(text: str, date: dt.date) -> str:
+    """A stable id for entries that came without one, so re-imports stay idempotent."""
+    return "e" + hashlib.sha256(f"{date.isoformat()}\x00{text}".encode()).hexdigest()[:15]
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def vector_to_bytes(v: Sequence[float] | np.ndarray) -> bytes:
+    return np.asarray(v, dtype=np.float32).tobytes()
+
+
+def bytes_to_vector(b: bytes) -> list[float]:
+    return np.frombuffer(b, dtype=np.float32).tolist()
+
+
+# ----------------------------------------------------------------------------- users
+
+
+class UserExists(Exception):
+    pass
+
+
+def create_user(session: Session, name: str) -> User:
+    if session.scalar(select(User).where(User.name == name)) is not None:
+        raise UserExists(name)
+    user = User(id=uuid.uuid4().hex, name=name, index_revision=0)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user_by_name(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
+def get_or_create_user(session: Session, name: str) -> User:
+    return get_user_by_name(session, name) or create_user(session, name)
+
+
+def issue_api_key(session: Session, user: User) -> str:
+    """Make a new key for ``user``. The plain key is returned once; only its hash is kept."""
+    key = "tl_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(user_id=user.id, key_hash=hash_api_key(key), prefix=key[:10]))
+    session.flush()
+    return key
+
+
+def user_for_api_key(session: Session, key: str) -> User | None:
+    row = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
+    )
+    return session.get(User, row.user_id) if row else None
+
+
+def all_user_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(User.id).order_by(User.name)))
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    seq: int
+    start: int
+    end: int
+
+
+class UserEntries:
+    """Every read and write of entries and chunks, bound to exactly one user."""
+
+    def __init__(self, session: Session, user_id: str):
+        if not user_id:
+            raise ValueError("a user id is required to read or write entries")
+        self.session = session
+        self.user_id = user_id
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self.session.scalar(
+            select(Entry).where(Entry.user_id == self.user_id, Entry.entry_id == entry_id)
+        )
+
+    def get_many(self, entry_ids: Iterable[str]) -> dict[str, Entry]:
+        ids = list(set(entry_ids))
+        if not ids:
+            return {}
+        rows = self.session.scalars(
+            select(Entry).where(Entry.user_id == self.user_id, Entry.entry_id.in_(ids))
+        )
+        return {e.entry_id: e for e in rows}
+
+    def by_pks(self, pks: Iterable[int]) -> list[Entry]:
+        pk_list = list(pks)
+        if not pk_list:
+            return []
+        return list(
+            self.session.scalars(
+                select(Entry).where(Entry.user_id == self.user_id, Entry.pk.in_(pk_list))
+            )
+        )
+
+    def all(self) -> list[Entry]:
+        return list(
+            self.session.scalars(
+                select(Entry).where(Entry.user_id == self.user_id).order_by(Entry.date, Entry.pk)
+            )
+        )
+
+    def count(self) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(Entry).where(Entry.user_id == self.user_id)
+        ) or 0
+
+    def upsert(
+        self, entry_id: str, date: dt.date, text: str, tags: Sequence[str], source: str
+    ) -> tuple[Entry, str]:
+        """Insert or update one entry; returns it and 'imported', 'updated' or 'unchanged'."""
+        digest = content_hash(text, date, tags)
+        existing = self.get(entry_id)
+        if existing is None:
+            entry = Entry(
+                user_id=self.user_id,
+                entry_id=entry_id,
+                date=date,
+                text=text,
+                tags=list(tags),
+                source=source,
+                content_hash=digest,
+            )
+            self.session.add(entry)
+            self.session.flush()
+            return entry, "imported"
+        if existing.content_hash == digest:
+            return existing, "unchanged"
+        existing.date = date
+        existing.text = text
+        existing.tags = list(tags)
+        existing.source = source
+        existing.content_hash = digest
+        existing.updated_at = utcnow()
+        self.session.flush()
+        return existing, "updated"
+
+    def pending_index(self) -> list[Entry]:
+        """Committed entries whose current content is not (yet) in the vector index."""
+        stmt = (
+            select(Entry)
+            .outerjoin(IndexState, IndexState.entry_pk == Entry.pk)
+            .where(Entry.user_id == self.user_id)
+            .where((IndexState.entry_pk.is_(None)) | (IndexState.indexed_hash != Entry.content_hash))
+            .order_by(Entry.pk)
+        )
+        return list(self.session.scalars(stmt))
+
+    def cached_embeddings(self, hashes: Iterable[str], model: str) -> dict[str, bytes]:
+        """Stored vectors for chunk texts this user already embedded with ``model``."""
+        hs = list(set(hashes))
+        out: dict[str, bytes] = {}
+        for i in range(0, len(hs), 500):
+            rows = self.session.execute(
+                select(Chunk.text_hash, Chunk.embedding).where(
+                    Chunk.user_id == self.user_id,
+                    Chunk.model == model,
+                    Chunk.text_hash.in_(hs[i : i + 500]),
+                    Chunk.embedding.is_not(None),
+                )
+            )
+            for h, emb in rows:
+                if emb is not None:
+                    out[h] = emb
+        return out
+
+    def replace_chunks(self, entry: Entry, chunks: list[Chunk]) -> None:
+        self._own(entry)
+        self.session.execute(delete(Chunk).where(Chunk.entry_pk == entry.pk))
+        for c in chunks:
+            c.entry_pk = entry.pk
+            c.user_id = self.user_id
+            self.session.add(c)
+        self.session.flush()
+
+    def chunks_of(self, entries: Sequence[Entry]) -> dict[int, list[Chunk]]:
+        pks = [e.pk for e in entries]
+        out: dict[int, list[Chunk]] = {pk: [] for pk in pks}
+        for i in range(0, len(pks), 500):
+            rows = self.session.scalars(
+                select(Chunk)
+                .where(Chunk.user_id == self.user_id, Chunk.entry_pk.in_(pks[i : i + 500]))
+                .order_by(Chunk.entry_pk, Chunk.seq)
+            )
+            for c in rows:
+                out[c.entry_pk].append(c)
+        return out
+
+    def mark_indexed(self, entries: Sequence[Entry]) -> None:
+        for e in entries:
+            self._own(e)
+            state = self.session.get(IndexState, e.pk)
+            if state is None:
+                self.session.add(IndexState(entry_pk=e.pk, indexed_hash=e.content_hash))
+            else:
+                state.indexed_hash = e.content_hash
+                state.indexed_at = utcnow()
+        self.bump_revision()
+        self.session.flush()
+
+    def clear_index_state(self) -> None:
+        pks = select(Entry.pk).where(Entry.user_id == self.user_id).scalar_subquery()
+        self.session.execute(delete(IndexState).where(IndexState.entry_pk.in_(pks)))
+        self.bump_revision()
+
+    def bump_revision(self) -> None:
+        self.session.execute(
+            update(User)
+            .where(User.id == self.user_id)
+            .values(index_revision=User.index_revision + 1)
+        )
+
+    def revision(self) -> int:
+        return self.session.scalar(select(User.index_revision).where(User.id == self.user_id)) or 0
+
+    def _own(self, entry: Entry) -> None:
+        if entry.user_id != self.user_id:
+            raise PermissionError("entry belongs to another user")

@@ -1,0 +1,181 @@
+"""The Chroma vector index: derived data, always written and read per user.
+
+The client (embedded ``PersistentClient`` or ``HttpClient`` for a server) is passed in,
+and embeddings are always computed by us and passed explicitly: Chroma's default
+embedding function would try to download a model. Every record carries the user id,
+entry id, the entry date (as an ISO string and as a YYYYMMDD integer, because Chroma
+range filters only work on numbers) and the chunk's character offsets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.config import Settings as ChromaSettings
+
+
+def make_chroma_client(url: str | None, path: str | None) -> ClientAPI:
+    """A server client for ``http://host:port``, else an embedded persistent one."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if url:
+        u = urlparse(url)
+        return chromadb.HttpClient(
+            host=u.hostname or "localhost",
+            port=u.port or (443 if u.scheme == "https" else 8000),
+            ssl=u.scheme == "https",
+            settings=settings,
+        )
+    if not path:
+        raise ValueError("an embedded Chroma needs a path")
+    return chromadb.PersistentClient(path=path, settings=settings)
+
+
+def date_number(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    chunk_id: str
+    user_id: str
+    entry_id: str
+    date: dt.date
+    start: int
+    end: int
+    text: str
+    embedding: Sequence[float]
+
+
+@dataclass(frozen=True)
+class IndexHit:
+    chunk_id: str
+    entry_id: str
+    date: dt.date
+    start: int
+    end: int
+    text: str
+    similarity: float  # cosine similarity, 1 = same direction
+
+
+def _require_user(user_id: str) -> None:
+    if not user_id:
+        raise ValueError("the vector index is only ever read or written for one user")
+
+
+def user_filter(
+    user_id: str, since: dt.date | None = None, until: dt.date | None = None
+) -> dict[str, Any]:
+    """The where-clause every read uses: always the user, optionally a date range."""
+    _require_user(user_id)
+    clauses: list[dict[str, Any]] = [{"user_id": user_id}]
+    if since:
+        clauses.append({"date_num": {"$gte": date_number(since)}})
+    if until:
+        clauses.append({"date_num": {"$lte": date_number(until)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaIndex:
+    def __init__(self, client: ClientAPI, collection_name: str = "trustlens_chunks"):
+        self.client = client
+        self.collection_name = collection_name
+        self.collection = client.get_or_create_collection(
+            collection_name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def upsert(self, records: Sequence[IndexRecord], batch_size: int = 2000) -> None:
+        for i in range(0, len(records), batch_size):
+            batch = records[i : i + batch_size]
+            for r in batch:
+                _require_user(r.user_id)
+            self.collection.upsert(
+                ids=[r.chunk_id for r in batch],
+                embeddings=[list(r.embedding) for r in batch],
+                documents=[r.text for r in batch],
+                metadatas=[
+                    {
+                        "user_id": r.user_id,
+                        "entry_id": r.entry_id,
+                        "date": r.date.isoformat(),
+                        "date_num": date_number(r.date),
+                        "start": r.start,
+                        "end": r.end,
+                    }
+                    for r in batch
+                ],
+            )
+
+    def delete_entries(self, user_id: str, entry_ids: Sequence[str]) -> None:
+        _require_user(user_id)
+        ids = list(entry_ids)
+        for i in range(0, len(ids), 500):
+            self.collection.delete(
+                where={"$and": [{"user_id": user_id}, {"entry_id": {"$in": ids[i : i + 500]}}]}
+            )
+
+    def delete_user(self, user_id: str) -> None:
+        _require_user(user_id)
+        self.collection.delete(where={"user_id": user_id})
+
+    def count(self, user_id: str) -> int:
+        _require_user(user_id)
+        return len(self.collection.get(where={"user_id": user_id}, include=[])["ids"])
+
+    def query(
+        self,
+        user_id: str,
+        embedding: Sequence[float],
+        k: int,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[IndexHit]:
+        res = self.collection.query(
+            query_embeddings=[list(embedding)],
+            n_results=k,
+            where=user_filter(user_id, since, until),
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = []
+        ids = res["ids"][0]
+        metas = (res.get("metadatas") or [[]])[0]
+        docs = (res.get("documents") or [[]])[0]
+        dists = (res.get("distances") or [[]])[0]
+        for cid, meta, doc, dist in zip(ids, metas, docs, dists, strict=True):
+            hits.append(_hit(cid, meta, doc or "", 1.0 - float(dist)))
+        return hits
+
+    def documents(
+        self, user_id: str, since: dt.date | None = None, until: dt.date | None = None
+    ) -> list[IndexHit]:
+        """All of one user's indexed chunks (for the lexical index), in a stable order."""
+        res = self.collection.get(
+            where=user_filter(user_id, since, until), include=["documents", "metadatas"]
+        )
+        out = [
+            _hit(cid, meta, doc or "", 0.0)
+            for cid, meta, doc in zip(
+                res["ids"], res["metadatas"] or [], res["documents"] or [], strict=True
+            )
+        ]
+        out.sort(key=lambda h: h.chunk_id)
+        return out
+
+
+def _hit(cid: str, meta: Any, doc: str, similarity: float) -> IndexHit:
+    return IndexHit(
+        chunk_id=cid,
+        entry_id=str(meta["entry_id"]),
+        date=dt.date.fromisoformat(str(meta["date"])),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=doc,
+        similarity=similarity,
+    )

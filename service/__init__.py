@@ -1,0 +1,1 @@
+"""Read side of trustlens: settings, the API, the CLI, retrieval and the answerers."""

@@ -1,0 +1,1 @@
+"""Answerers: turn retrieved evidence into a grounded answer, or abstain."""

@@ -1,0 +1,60 @@
+"""The default answerer: no LLM, deterministic, offline.
+
+It composes the answer from the person's own words only: for each supporting entry it
+quotes the sentence (or two) closest in meaning to the question, verbatim, with the
+entry's date. Nothing is paraphrased, so nothing can be invented.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.chunking import sentence_spans, word_count
+from service.answer.evidence import Evidence
+from service.answer.models import Citation, Claim, Draft
+
+MIN_QUOTE_WORDS = 6
+
+
+class ExtractiveAnswerer:
+    mode = "extractive"
+
+    def __init__(self, embeddings: Embeddings):
+        self.embeddings = embeddings
+
+    def best_quote(self, question_vec: np.ndarray, ev: Evidence) -> str:
+        """The sentence of ``ev`` nearest the question, extended if it is very short."""
+        spans = sentence_spans(ev.text)
+        if not spans:
+            return ev.text.strip()
+        best = 0
+        if len(spans) > 1:
+            vecs = np.asarray(self.embeddings.embed_documents([s.of(ev.text) for s in spans]))
+            best = int(np.argmax(vecs @ question_vec))
+        start, end = spans[best].start, spans[best].end
+        if word_count(ev.text[start:end]) < MIN_QUOTE_WORDS:
+            if best + 1 < len(spans):
+                end = spans[best + 1].end
+            elif best > 0:
+                start = spans[best - 1].start
+        return ev.text[start:end]
+
+    def draft(self, question: str, evidence: list[Evidence]) -> Draft:
+        draft = Draft(
+            question=question,
+            mode="extractive",
+            intro="Here is what you wrote about this in {n} {entries}, from {first} to {last}:",
+        )
+        if not evidence:
+            return draft
+        qvec = np.asarray(self.embeddings.embed_query(question))
+        for e in sorted(evidence, key=lambda e: (e.date, e.entry_id)):
+            quote = self.best_quote(qvec, e)
+            draft.claims.append(
+                Claim(
+                    statement=f'- {e.date}: "{quote}"',
+                    citations=[Citation(entry_id=e.entry_id, date=e.date, quote=quote)],
+                )
+            )
+        return draft

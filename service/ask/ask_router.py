@@ -1,0 +1,35 @@
+"""``POST /v1/ask``: the same JSON as ``trustlens ask --json``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field, model_validator
+
+from service.answer.models import AskResponse
+from service.deps import ContainerDep, CurrentUser
+
+router = APIRouter(prefix="/v1", tags=["ask"])
+
+MAX_QUESTION_CHARS = 2000
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS,
+                          examples=["what do I usually do when I feel betrayed?"])
+    since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
+    until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
+
+    @model_validator(mode="after")
+    def _range(self) -> AskRequest:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since must not be after until")
+        return self
+
+
+@router.post("/ask")
+def ask(body: AskRequest, user: CurrentUser, c: ContainerDep) -> AskResponse:
+    if not body.question.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "question: is empty")
+    return c.ask_service.ask(user.id, body.question, since=body.since, until=body.until)

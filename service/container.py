@@ -1,0 +1,125 @@
+"""Builds every component from settings, once per process.
+
+Each provider (entry store, vector index, embeddings, LLM) is chosen by settings and
+can be passed in instead, which is how tests swap in fake embeddings or a Chroma
+server without touching the code that uses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from chromadb.api import ClientAPI
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+
+from ingest.embedding import SentenceTransformerEmbeddings
+from ingest.indexing import Indexer
+from ingest.pipeline import Importer
+from ingest.store import UserEntries, init_db, make_engine
+from ingest.vector_index import ChromaIndex, make_chroma_client
+from service.answer.extractive import ExtractiveAnswerer
+from service.answer.llm import LLMAnswerer, make_chat_model
+from service.ask.ask_service import Answerer, AskService
+from service.retrieval.hybrid import HybridRetriever
+from service.retrieval.lexical import LexicalIndex
+from service.settings import Settings
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embeddings: Embeddings | None = None,
+        chroma_client: ClientAPI | None = None,
+        chat_model: BaseChatModel | None = None,
+    ):
+        self.settings = settings
+        if settings.database_url is None or settings.chroma_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(settings.resolved_database_url)
+        self.sessions = init_db(self.engine)
+        self._chroma_client = chroma_client
+        self._embeddings = embeddings
+        self._chat_model = chat_model
+        self.lexical = LexicalIndex()
+
+    @cached_property
+    def chroma_client(self) -> ClientAPI:
+        return self._chroma_client or make_chroma_client(
+            self.settings.chroma_url, str(self.settings.chroma_path)
+        )
+
+    @cached_property
+    def index(self) -> ChromaIndex:
+        return ChromaIndex(self.chroma_client, self.settings.chroma_collection)
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        return self._embeddings or SentenceTransformerEmbeddings(
+            self.settings.embedding_model,
+            batch_size=self.settings.embedding_batch_size,
+            device=self.settings.embedding_device,
+        )
+
+    @property
+    def model_name(self) -> str:
+        return getattr(self.embeddings, "model_name", type(self.embeddings).__name__)
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        return Indexer(
+            self.sessions,
+            self.index,
+            self.embeddings,
+            self.model_name,
+            chunk_max_words=self.settings.chunk_max_words,
+        )
+
+    @cached_property
+    def importer(self) -> Importer:
+        return Importer(self.sessions, self.indexer)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        if self.settings.llm == "extractive":
+            return ExtractiveAnswerer(self.embeddings)
+        chat = self._chat_model or make_chat_model(
+            self.settings.llm_base_url or "",
+            self.settings.llm_model or "",
+            self.settings.llm_api_key.get_secret_value(),
+            self.settings.llm_timeout_s,
+        )
+        return LLMAnswerer(chat)
+
+    @cached_property
+    def ask_service(self) -> AskService:
+        return AskService(self)
+
+    def revision(self, user_id: str) -> int:
+        with self.sessions() as session:
+            return UserEntries(session, user_id).revision()
+
+    def retriever(
+        self,
+        user_id: str,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        mode: str = "hybrid",
+    ) -> HybridRetriever:
+        return HybridRetriever(
+            user_id=user_id,
+            index=self.index,
+            embeddings=self.embeddings,
+            lexical=self.lexical,
+            revision=lambda: self.revision(user_id),
+            k=self.settings.retrieval_k,
+            since=since,
+            until=until,
+            mode=mode,  # type: ignore[arg-type]
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Writing and reading journal entries through the API."""

