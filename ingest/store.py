@@ -320,7 +320,9 @@ class UserEntries:
             select(Entry)
             .outerjoin(IndexState, IndexState.entry_pk == Entry.pk)
             .where(Entry.user_id == self.user_id)
-            .where((IndexState.entry_pk.is_(None)) | (IndexState.indexed_hash != Entry.content_hash))
+            .where(
+                IndexState.entry_pk.is_(None) | (IndexState.indexed_hash != Entry.content_hash)
+            )
             .order_by(Entry.pk)
         )
         return list(self.session.scalars(stmt))

@@ -43,7 +43,9 @@ def create_entry(
         saved = save_entry(c, user.id, id=body.id, date=body.date, text=body.text,
                            tags=body.tags)
     except EntryInvalid as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{e.field}: {e.reason}")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{e.field}: {e.reason}"
+        ) from None
     if saved.status != "imported":
         response.status_code = status.HTTP_200_OK
     return _public(saved.entry, saved.indexed, saved.status)

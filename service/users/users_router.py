@@ -25,7 +25,9 @@ def create(body: UserCreate, session: SessionDep) -> UserCreated:
     try:
         user = create_user(session, body.name.strip())
     except UserExists:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"A user named {body.name!r} exists.")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"A user named {body.name!r} exists."
+        ) from None
     key = issue_api_key(session, user)
     session.commit()
     return UserCreated(user_id=user.id, api_key=key)

@@ -1,0 +1,127 @@
+"""Shared fixtures: real SQLite/PostgreSQL, real Chroma (embedded and server), embeddings.
+
+PostgreSQL and the Chroma server are real services; when one cannot be reached the
+tests that need it fail (they are never skipped): ``.ci/run`` starts PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from ingest.embedding import SentenceTransformerEmbeddings  # noqa: E402
+from service.container import Container  # noqa: E402
+from service.settings import Settings, packaged_model_path  # noqa: E402
+from tests.fakes import WordHashEmbeddings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "TRUSTLENS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ADMIN_KEY = "test-admin-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def fake_embeddings() -> WordHashEmbeddings:
+    return WordHashEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def real_embeddings() -> SentenceTransformerEmbeddings:
+    """The packaged all-MiniLM-L6-v2, loaded once per test run."""
+    return SentenceTransformerEmbeddings(packaged_model_path())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", admin_key=ADMIN_KEY)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def container(settings: Settings, fake_embeddings: WordHashEmbeddings) -> Iterator[Container]:
+    """Embedded SQLite + embedded Chroma in a temporary folder, fake embeddings."""
+    c = Container(settings, embeddings=fake_embeddings)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"trustlens_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> Iterator[str]:
+    """The run's PostgreSQL database, emptied before each test."""
+    from sqlalchemy import create_engine
+
+    from ingest.store import Base
+
+    engine = create_engine(pg_database)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    yield pg_database
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``chroma run`` server on a free loopback port."""
+    exe = shutil.which("chroma") or str(Path(os.sys.executable).parent / "chroma")
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(path / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.time() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()}")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
