@@ -63,9 +63,7 @@ class ImportReport:
 
 
 class Importer:
-    def __init__(
-        self, sessions: sessionmaker[Session], indexer: Indexer, commit_every: int = 64
-    ):
+    def __init__(self, sessions: sessionmaker[Session], indexer: Indexer, commit_every: int = 64):
         self.sessions = sessions
         self.indexer = indexer
         self.commit_every = commit_every
@@ -103,9 +101,7 @@ class Importer:
                     progress(fr.path, done, total)
         return report
 
-    def _store_batch(
-        self, user_id: str, batch: list[RawEntry], fr_report: FileReport
-    ) -> list[int]:
+    def _store_batch(self, user_id: str, batch: list[RawEntry], fr_report: FileReport) -> list[int]:
         """Commit one batch of entries in one transaction; returns the changed entry pks."""
         changed: list[int] = []
         with self.sessions() as session:

@@ -280,9 +280,12 @@ class UserEntries:
         )
 
     def count(self) -> int:
-        return self.session.scalar(
-            select(func.count()).select_from(Entry).where(Entry.user_id == self.user_id)
-        ) or 0
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Entry).where(Entry.user_id == self.user_id)
+            )
+            or 0
+        )
 
     def upsert(
         self, entry_id: str, date: dt.date, text: str, tags: Sequence[str], source: str
@@ -320,9 +323,7 @@ class UserEntries:
             select(Entry)
             .outerjoin(IndexState, IndexState.entry_pk == Entry.pk)
             .where(Entry.user_id == self.user_id)
-            .where(
-                IndexState.entry_pk.is_(None) | (IndexState.indexed_hash != Entry.content_hash)
-            )
+            .where(IndexState.entry_pk.is_(None) | (IndexState.indexed_hash != Entry.content_hash))
             .order_by(Entry.pk)
         )
         return list(self.session.scalars(stmt))

@@ -80,8 +80,12 @@ def ingest(
     reads = read_path(path)
     total = sum(len(r.entries) for r in reads)
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=err, transient=True, disable=total < 20,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=total < 20,
     ) as bar:
         task = bar.add_task("importing", total=total)
         state: dict[str, int] = {}
@@ -97,8 +101,14 @@ def ingest(
         table = Table("file", "imported", "updated", "unchanged", "rejected", "problem")
         for f in report.files:
             problems = f.error or "; ".join(f"{r.source}: {r.reason}" for r in f.rejected)
-            table.add_row(f.path, str(f.imported), str(f.updated), str(f.unchanged),
-                          str(len(f.rejected)), problems)
+            table.add_row(
+                f.path,
+                str(f.imported),
+                str(f.updated),
+                str(f.unchanged),
+                str(len(f.rejected)),
+                problems,
+            )
         out.print(table)
         t = report.totals
         out.print(
@@ -187,7 +197,7 @@ def demo(
     print(
         f"try: curl -s -X POST {url}/v1/ask -H 'Authorization: Bearer {first}' "
         "-H 'Content-Type: application/json' "
-        "-d '{\"question\": \"what do I usually do when I feel betrayed?\"}'"
+        '-d \'{"question": "what do I usually do when I feel betrayed?"}\''
     )
     sys.stdout.flush()
     c.close()

@@ -14,8 +14,13 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
-            "detail": detail, **extra}
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

@@ -105,8 +105,10 @@ class Settings(BaseSettings):
         if self.llm == "openai":
             missing = [
                 name
-                for name, value in (("TRUSTLENS_LLM_BASE_URL", self.llm_base_url),
-                                    ("TRUSTLENS_LLM_MODEL", self.llm_model))
+                for name, value in (
+                    ("TRUSTLENS_LLM_BASE_URL", self.llm_base_url),
+                    ("TRUSTLENS_LLM_MODEL", self.llm_model),
+                )
                 if not value
             ]
             if missing:

@@ -21,10 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from ingest.embedding import SentenceTransformerEmbeddings  # noqa: E402
-from service.container import Container  # noqa: E402
-from service.settings import Settings, packaged_model_path  # noqa: E402
-from tests.fakes import WordHashEmbeddings  # noqa: E402
+from ingest.embedding import SentenceTransformerEmbeddings
+from service.container import Container
+from service.settings import Settings, packaged_model_path
+from tests.fakes import WordHashEmbeddings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(

@@ -13,8 +13,33 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 _WORD = re.compile(r"[a-z0-9']+")
-_STOP = {"i", "a", "the", "and", "to", "of", "my", "me", "it", "was", "is", "in", "on", "at",
-         "for", "that", "what", "do", "when", "did", "how", "he", "she", "his", "her"}
+_STOP = {
+    "i",
+    "a",
+    "the",
+    "and",
+    "to",
+    "of",
+    "my",
+    "me",
+    "it",
+    "was",
+    "is",
+    "in",
+    "on",
+    "at",
+    "for",
+    "that",
+    "what",
+    "do",
+    "when",
+    "did",
+    "how",
+    "he",
+    "she",
+    "his",
+    "her",
+}
 
 
 class WordHashEmbeddings(Embeddings):

@@ -48,9 +48,7 @@ def check_citations(
     return kept
 
 
-def finalize(
-    draft: Draft, texts: dict[str, str], dates: dict[str, str], topic: str
-) -> AskResponse:
+def finalize(draft: Draft, texts: dict[str, str], dates: dict[str, str], topic: str) -> AskResponse:
     """Check every claim of ``draft`` and render what survives (or abstain)."""
     kept_claims = []
     for claim in draft.claims:
@@ -69,8 +67,12 @@ def finalize(
     if "{n}" in intro or "{first}" in intro:
         dates_cited = sorted(c.date for c in citations)
         n_entries = len({c.entry_id for c in citations})
-        intro = intro.format(n=n_entries, first=dates_cited[0], last=dates_cited[-1],
-                             entries="entry" if n_entries == 1 else "entries")
+        intro = intro.format(
+            n=n_entries,
+            first=dates_cited[0],
+            last=dates_cited[-1],
+            entries="entry" if n_entries == 1 else "entries",
+        )
     body = "\n".join(s for s, _ in kept_claims)
     return AskResponse(
         question=draft.question,

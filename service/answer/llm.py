@@ -59,9 +59,7 @@ class LLMAnswerer:
         if not evidence:
             return draft
         try:
-            reply = self.chain.invoke(
-                {"question": question, "sources": format_sources(evidence)}
-            )
+            reply = self.chain.invoke({"question": question, "sources": format_sources(evidence)})
         except Exception:  # unparseable or failed reply: abstain rather than guess
             return draft
         draft.claims = parse_claims(reply, evidence)

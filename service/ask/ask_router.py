@@ -16,8 +16,11 @@ MAX_QUESTION_CHARS = 2000
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS,
-                          examples=["what do I usually do when I feel betrayed?"])
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        examples=["what do I usually do when I feel betrayed?"],
+    )
     since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
     until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
 

@@ -14,8 +14,9 @@ router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
 class EntryCreate(BaseModel):
     id: str | int | None = Field(default=None, description="Your id; kept, unique per user.")
-    date: str = Field(description="The day the entry is about, YYYY-MM-DD.",
-                      examples=["2024-03-02"])
+    date: str = Field(
+        description="The day the entry is about, YYYY-MM-DD.", examples=["2024-03-02"]
+    )
     text: str = Field(description="The entry, as written.", max_length=100_000)
     tags: list[str] | None = None
 
@@ -31,8 +32,15 @@ class EntryPublic(BaseModel):
 
 
 def _public(e: Entry, indexed: bool, status: str | None = None) -> EntryPublic:
-    return EntryPublic(id=e.entry_id, date=e.date.isoformat(), text=e.text, tags=list(e.tags),
-                       source=e.source, indexed=indexed, status=status)
+    return EntryPublic(
+        id=e.entry_id,
+        date=e.date.isoformat(),
+        text=e.text,
+        tags=list(e.tags),
+        source=e.source,
+        indexed=indexed,
+        status=status,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses={200: {"model": EntryPublic}})
@@ -40,8 +48,7 @@ def create_entry(
     body: EntryCreate, user: CurrentUser, c: ContainerDep, response: Response
 ) -> EntryPublic:
     try:
-        saved = save_entry(c, user.id, id=body.id, date=body.date, text=body.text,
-                           tags=body.tags)
+        saved = save_entry(c, user.id, id=body.id, date=body.date, text=body.text, tags=body.tags)
     except EntryInvalid as e:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{e.field}: {e.reason}"
