@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
@@ -98,7 +99,7 @@ class ChromaIndex:
                 _require_user(r.user_id)
             self.collection.upsert(
                 ids=[r.chunk_id for r in batch],
-                embeddings=[list(r.embedding) for r in batch],
+                embeddings=np.asarray([list(r.embedding) for r in batch], dtype=np.float32),
                 documents=[r.text for r in batch],
                 metadatas=[
                     {
@@ -117,9 +118,8 @@ class ChromaIndex:
         _require_user(user_id)
         ids = list(entry_ids)
         for i in range(0, len(ids), 500):
-            self.collection.delete(
-                where={"$and": [{"user_id": user_id}, {"entry_id": {"$in": ids[i : i + 500]}}]}
-            )
+            where: Any = {"$and": [{"user_id": user_id}, {"entry_id": {"$in": ids[i : i + 500]}}]}
+            self.collection.delete(where=where)
 
     def delete_user(self, user_id: str) -> None:
         _require_user(user_id)
@@ -138,7 +138,7 @@ class ChromaIndex:
         until: dt.date | None = None,
     ) -> list[IndexHit]:
         res = self.collection.query(
-            query_embeddings=[list(embedding)],
+            query_embeddings=np.asarray([list(embedding)], dtype=np.float32),
             n_results=k,
             where=user_filter(user_id, since, until),
             include=["documents", "metadatas", "distances"],

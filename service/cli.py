@@ -10,13 +10,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from service.container import Container
 
 app = typer.Typer(
     help="trustlens: insight into trust, answered from your own journal.",
@@ -30,7 +33,7 @@ UserOpt = Annotated[str, typer.Option("--user", "-u", help="Whose journal (creat
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def _container():  # type: ignore[no-untyped-def]
+def _container() -> Container:
     from service.container import Container
     from service.settings import Settings
 
@@ -54,7 +57,7 @@ def _date(value: str | None, flag: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
-def _user_id(c, name: str, create: bool) -> str:  # type: ignore[no-untyped-def]
+def _user_id(c: Container, name: str, create: bool) -> str:
     from ingest.store import get_or_create_user, get_user_by_name
 
     with c.sessions() as session:

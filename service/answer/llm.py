@@ -79,8 +79,8 @@ def parse_claims(reply: Any, evidence: list[Evidence]) -> list[Claim]:
             if not isinstance(c, dict):
                 continue
             try:
-                n = int(c.get("source"))
-            except (TypeError, ValueError):
+                n = int(c["source"])
+            except (KeyError, TypeError, ValueError):
                 continue
             quote = c.get("quote")
             if 1 <= n <= len(evidence) and isinstance(quote, str):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ingest.readers.validate import Invalid, check_date, check_id, check_tags, check_text
 from ingest.store import Entry, UserEntries, derived_entry_id
 from service.container import Container
+
+T = TypeVar("T")
 
 
 class EntryInvalid(ValueError):
@@ -27,26 +31,26 @@ def save_entry(
     c: Container, user_id: str, *, id: object, date: object, text: object, tags: object
 ) -> SavedEntry:
     """Validate with the same rules as file import, commit, then index."""
-    values = {}
-    for field, check, value in (
-        ("text", check_text, text),
-        ("date", check_date, date),
-        ("id", check_id, id),
-        ("tags", check_tags, tags),
-    ):
-        try:
-            values[field] = check(value)  # type: ignore[operator]
-        except Invalid as e:
-            raise EntryInvalid(field, e.reason) from None
-    eid = values["id"] or derived_entry_id(values["text"], values["date"])
+    clean_text = _checked("text", check_text, text)
+    clean_date = _checked("date", check_date, date)
+    clean_id = _checked("id", check_id, id)
+    clean_tags = _checked("tags", check_tags, tags)
+    eid = clean_id or derived_entry_id(clean_text, clean_date)
     with c.sessions() as session:
         entry, status = UserEntries(session, user_id).upsert(
-            eid, values["date"], values["text"], values["tags"], "api"
+            eid, clean_date, clean_text, clean_tags, "api"
         )
         session.commit()
     if status != "unchanged":
         c.indexer.index_entries(user_id, [entry.pk])
     return SavedEntry(entry=entry, status=status, indexed=is_indexed(c, user_id, eid))
+
+
+def _checked(field: str, check: Callable[[object], T], value: object) -> T:
+    try:
+        return check(value)
+    except Invalid as e:
+        raise EntryInvalid(field, e.reason) from None
 
 
 def is_indexed(c: Container, user_id: str, entry_id: str) -> bool:
