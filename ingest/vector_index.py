@@ -137,20 +137,52 @@ class ChromaIndex:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> list[IndexHit]:
+        hits, _ = self.query_many(user_id, [embedding], k, since, until)
+        return hits[0]
+
+    def query_many(
+        self,
+        user_id: str,
+        embeddings: Sequence[Any],
+        k: int,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> tuple[list[list[IndexHit]], dict[str, np.ndarray]]:
+        """Nearest chunks for each query vector, plus the stored vector of every hit."""
         res = self.collection.query(
-            query_embeddings=np.asarray([list(embedding)], dtype=np.float32),
+            query_embeddings=np.asarray([list(e) for e in embeddings], dtype=np.float32),
             n_results=k,
             where=user_filter(user_id, since, until),
-            include=["documents", "metadatas", "distances"],
+            include=["documents", "metadatas", "distances", "embeddings"],
         )
-        hits = []
-        ids = res["ids"][0]
-        metas = (res.get("metadatas") or [[]])[0]
-        docs = (res.get("documents") or [[]])[0]
-        dists = (res.get("distances") or [[]])[0]
-        for cid, meta, doc, dist in zip(ids, metas, docs, dists, strict=True):
-            hits.append(_hit(cid, meta, doc or "", 1.0 - float(dist)))
-        return hits
+        out: list[list[IndexHit]] = []
+        vectors: dict[str, np.ndarray] = {}
+        for qi in range(len(embeddings)):
+            ids = res["ids"][qi]
+            metas = (res.get("metadatas") or [])[qi]
+            docs = (res.get("documents") or [])[qi]
+            dists = (res.get("distances") or [])[qi]
+            embs = (res.get("embeddings") or [])[qi]
+            hits = []
+            for j, cid in enumerate(ids):
+                hits.append(_hit(cid, metas[j], docs[j] or "", 1.0 - float(dists[j])))
+                vectors[cid] = np.asarray(embs[j], dtype=np.float32)
+            out.append(hits)
+        return out, vectors
+
+    def vectors(self, user_id: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of these chunks (only the user's own)."""
+        if not chunk_ids:
+            return {}
+        got = self.collection.get(
+            ids=list(chunk_ids), where=user_filter(user_id), include=["embeddings"]
+        )
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {
+            cid: np.asarray(e, dtype=np.float32) for cid, e in zip(got["ids"], embs, strict=True)
+        }
 
     def documents(
         self, user_id: str, since: dt.date | None = None, until: dt.date | None = None

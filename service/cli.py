@@ -41,8 +41,10 @@ def _container() -> Container:
         settings = Settings()
     except ValidationError as e:
         for problem in e.errors():
-            where = ".".join(str(p) for p in problem["loc"]) or "settings"
-            err.print(f"[red]Invalid setting {where.upper()}:[/red] {problem['msg']}")
+            loc = "_".join(str(p) for p in problem["loc"]).upper()
+            where = f"setting TRUSTLENS_{loc}" if loc else "settings"
+            msg = str(problem["msg"]).removeprefix("Value error, ")
+            err.print(f"[red]Invalid {where}:[/red] {msg}", highlight=False)
         raise typer.Exit(2) from None
     return Container(settings)
 
@@ -133,6 +135,9 @@ def ask(
 ) -> None:
     """Ask a question; the answer quotes your own dated entries, or says it found nothing."""
     s, u = _date(since, "--since"), _date(until, "--until")
+    if s and u and s > u:
+        err.print(f"[red]--since ({s}) must not be after --until ({u})[/red]")
+        raise typer.Exit(2)
     if not question.strip():
         err.print("[red]The question is empty.[/red]")
         raise typer.Exit(2)

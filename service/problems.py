@@ -40,7 +40,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+            {
+                # A JSON syntax error's loc is (body, character offset): name the body.
+                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+                "message": str(e.get("msg", "invalid")),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

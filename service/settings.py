@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     admin_key: SecretStr | None = Field(
         default=None, description="Bearer key for admin routes (creating users)."
     )
-    chunk_max_words: int = Field(default=90, ge=10, le=400)
+    chunk_max_words: int = Field(default=25, ge=5, le=400)
     retrieval_k: int = Field(default=12, ge=1, le=200)
     min_relevance: float = Field(
         default=0.3,

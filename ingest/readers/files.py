@@ -67,6 +67,7 @@ def parse_json(text: str, *, with_line: bool = True) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}" if with_line else f"column {exc.colno}"
-        raise ValueError(f"invalid JSON: {exc.msg} at {where}") from None
+        # Some messages already end in "at" ("Unterminated string starting at"): no "at at".
+        raise ValueError(f"invalid JSON: {exc.msg.removesuffix(' at')} at {where}") from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from service.answer.models import AskResponse
 from service.deps import ContainerDep, CurrentUser
@@ -24,11 +24,14 @@ class AskRequest(BaseModel):
     since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
     until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
 
-    @model_validator(mode="after")
-    def _range(self) -> AskRequest:
-        if self.since and self.until and self.since > self.until:
+    @field_validator("until")
+    @classmethod
+    def _range(cls, until: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # A field validator (not a model one) so the 422 names the field: "until: ...".
+        since = info.data.get("since")
+        if since and until and since > until:
             raise ValueError("since must not be after until")
-        return self
+        return until
 
 
 @router.post("/ask")

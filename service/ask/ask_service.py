@@ -1,4 +1,4 @@
-"""The answer chain: retrieve → select evidence → draft → check grounding.
+"""The answer chain: plan → retrieve → select evidence → draft → check grounding.
 
 Built as a LangChain runnable so each step is traceable and swappable; the grounding
 check is the last step for every answerer, so nothing unbacked leaves this chain.
@@ -10,19 +10,15 @@ import datetime as dt
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import (
-    Runnable,
-    RunnableLambda,
-    RunnableParallel,
-    RunnablePassthrough,
-)
+from langchain_core.runnables import Runnable, RunnableLambda
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.store import UserEntries
-from service.answer.evidence import Evidence, select_evidence, topic_of
+from service.answer.evidence import Evidence, EvidencePolicy, select_evidence, topic_of
 from service.answer.grounding import finalize
 from service.answer.models import AskResponse, Draft
+from service.query import QueryPlan, plan_query
+from service.retrieval.hybrid import HybridRetriever
 
 
 class Answerer(Protocol):
@@ -32,15 +28,34 @@ class Answerer(Protocol):
 
 
 def build_answer_chain(
-    retriever: BaseRetriever,
+    retriever: HybridRetriever,
     answerer: Answerer,
     sessions: sessionmaker[Session],
-    user_id: str,
-    min_relevance: float,
+    policy: EvidencePolicy,
 ) -> Runnable[str, AskResponse]:
+    """question → AskResponse, for the user the retriever is bound to."""
+    user_id = retriever.user_id
+
+    def retrieve(question: str) -> dict[str, Any]:
+        plan = plan_query(question)
+        r = retriever.model_copy(
+            update={
+                "expansions": plan.expansions,
+                "expansion_weight": plan.expansion_weight,
+                "k": max(retriever.k, 60) if plan.habit else retriever.k,
+                "candidates": max(retriever.candidates, 60) if plan.habit else retriever.candidates,
+            }
+        )
+        docs: list[Document] = r.invoke(question)
+        coverage = retriever.lexical.coverage(
+            retriever.index, user_id, retriever.revision(), question
+        )
+        return {"plan": plan, "docs": docs, "coverage": coverage}
+
     def draft(inp: dict[str, Any]) -> Draft:
-        docs: list[Document] = inp["docs"]
-        return answerer.draft(inp["question"], select_evidence(docs, min_relevance))
+        plan: QueryPlan = inp["plan"]
+        evidence = select_evidence(inp["docs"], plan, inp["coverage"], policy)
+        return answerer.draft(plan.question, evidence)
 
     def check(d: Draft) -> AskResponse:
         ids = {c.entry_id for claim in d.claims for c in claim.citations}
@@ -50,16 +65,13 @@ def build_answer_chain(
             dates = {eid: e.date.isoformat() for eid, e in entries.items()}
         return finalize(d, texts, dates, topic_of(d.question))
 
-    return (
-        RunnableParallel(question=RunnablePassthrough(), docs=retriever)
-        | RunnableLambda(draft)
-        | RunnableLambda(check)
-    )
+    return RunnableLambda(retrieve) | RunnableLambda(draft) | RunnableLambda(check)
 
 
 class AskService:
-    def __init__(self, container: Any):
+    def __init__(self, container: Any, policy: EvidencePolicy | None = None):
         self.c = container
+        self.policy = policy or EvidencePolicy(min_relevance=container.settings.min_relevance)
 
     def ask(
         self,
@@ -69,7 +81,5 @@ class AskService:
         until: dt.date | None = None,
     ) -> AskResponse:
         retriever = self.c.retriever(user_id, since=since, until=until)
-        chain = build_answer_chain(
-            retriever, self.c.answerer, self.c.sessions, user_id, self.c.settings.min_relevance
-        )
+        chain = build_answer_chain(retriever, self.c.answerer, self.c.sessions, self.policy)
         return chain.invoke(question)

@@ -3,8 +3,14 @@
 It is a LangChain ``BaseRetriever`` bound to one user at construction: ``user_id`` is
 a required, non-empty field, so a retriever that could search everyone's writing
 cannot be built. Every returned ``Document`` carries the entry id, date, character
-offsets, the fused score and the dense cosine similarity (used to judge whether the
-evidence is strong enough to answer at all).
+offsets, the fused score and a dense similarity (used to judge whether the evidence is
+strong enough to answer at all).
+
+``expansions`` are extra sentences that describe what the question is about (example
+sentences of a trust label the question names). A chunk's dense similarity is then the
+weighted mean of its similarity to the question and its best similarity to an expansion,
+which
+finds episodes told in words the question never uses.
 """
 
 from __future__ import annotations
@@ -41,17 +47,25 @@ class HybridRetriever(BaseRetriever):
     until: dt.date | None = None
     mode: Mode = "hybrid"
     weights: tuple[float, float] = (1.0, 1.0)
+    expansions: list[str] = Field(default_factory=list)
+    expansion_weight: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        qvec = self.embeddings.embed_query(query)
+        qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        xvecs = [
+            np.asarray(self.embeddings.embed_query(x), dtype=np.float32) for x in self.expansions
+        ]
         dense: list[IndexHit] = []
         lexical: list[IndexHit] = []
+        vectors: dict[str, np.ndarray] = {}
         if self.mode in ("hybrid", "dense"):
-            dense = self.index.query(
-                self.user_id, qvec, self.candidates, since=self.since, until=self.until
+            per_query, vectors = self.index.query_many(
+                self.user_id, [qvec, *xvecs], self.candidates, self.since, self.until
             )
+            seen = {h.chunk_id: h for hits in per_query for h in hits}
+            dense = list(seen.values())
         if self.mode in ("hybrid", "bm25"):
             lexical = [
                 h
@@ -61,16 +75,20 @@ class HybridRetriever(BaseRetriever):
                 if (self.since is None or h.date >= self.since)
                 and (self.until is None or h.date <= self.until)
             ][: self.candidates]
+        missing = [h.chunk_id for h in lexical if h.chunk_id not in vectors]
+        vectors.update(self.index.vectors(self.user_id, missing))
+        sims = {
+            cid: self._similarity(v, qvec, xvecs, self.expansion_weight)
+            for cid, v in vectors.items()
+        }
+        dense.sort(key=lambda h: (-sims[h.chunk_id], h.chunk_id))
+
         by_id = {h.chunk_id: h for h in lexical}
         by_id.update({h.chunk_id: h for h in dense})
         fused = reciprocal_rank_fusion(
             [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], self.weights
         )
         top = sorted(fused.items(), key=lambda kv: (-kv[1], str(kv[0])))[: self.k]
-        sims = {h.chunk_id: h.similarity for h in dense}
-        lex_only = [str(cid) for cid, _ in top if cid not in sims]
-        if lex_only:
-            sims.update(self._similarities(lex_only, qvec))
         docs = []
         for cid, score in top:
             h = by_id[str(cid)]
@@ -91,15 +109,9 @@ class HybridRetriever(BaseRetriever):
             )
         return docs
 
-    def _similarities(self, chunk_ids: list[str], qvec: list[float]) -> dict[str, float]:
-        got = self.index.collection.get(
-            ids=chunk_ids, where={"user_id": self.user_id}, include=["embeddings"]
-        )
-        embs = got.get("embeddings")
-        if embs is None:
-            return {}
-        q = np.asarray(qvec, dtype=np.float32)
-        return {
-            cid: float(np.dot(np.asarray(e, dtype=np.float32), q))
-            for cid, e in zip(got["ids"], embs, strict=True)
-        }
+    @staticmethod
+    def _similarity(v: np.ndarray, q: np.ndarray, xs: list[np.ndarray], w: float) -> float:
+        base = float(v @ q)
+        if not xs:
+            return base
+        return (1 - w) * base + w * max(float(v @ x) for x in xs)

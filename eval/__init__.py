@@ -1,0 +1,1 @@
+"""Evaluation: datasets, metrics and benchmarks that every quality claim is checked on."""
