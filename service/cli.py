@@ -34,7 +34,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _container() -> Container:
-    from service.container import Container
     from service.settings import Settings
 
     try:
@@ -46,6 +45,9 @@ def _container() -> Container:
             msg = str(problem["msg"]).removeprefix("Value error, ")
             err.print(f"[red]Invalid {where}:[/red] {msg}", highlight=False)
         raise typer.Exit(2) from None
+    # Imported once the settings are valid: it loads chromadb, torch and langchain.
+    from service.container import Container
+
     return Container(settings)
 
 
