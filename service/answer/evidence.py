@@ -17,12 +17,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from service.query import QueryPlan
-
-_QUESTION_FRAME = re.compile(
-    r"^\s*(what|when|how|why|who|where|which|do|does|did|is|are|was|were|have|has|can|could|"
-    r"should|tell me)\b[^a-z]*",
-    re.IGNORECASE,
-)
+from service.retrieval.lexical import GENERIC_QUESTION_WORDS
 
 
 @dataclass(frozen=True)
@@ -88,11 +83,30 @@ def select_evidence(
     return ranked[: p.habit_max_entries if plan.habit else p.max_entries]
 
 
+_PLAIN_WORDS = frozenset(
+    """
+    about above after again against all also and are because been before being between let
+    both but can could did does doing down during each few for from further had has have
+    having her here hers him his how into its itself just more most myself nor not now
+    off once only other our ours out over own same she should some such than that the
+    their them then there these they this those through too under until very was were
+    what when where which while who whom why will with would you your yours
+    """.split()
+)
+
+
 def topic_of(question: str) -> str:
-    """A short restatement of what was asked, for 'I couldn't find anything about ...'."""
-    q = question.strip().rstrip("?.! ")
-    q = _QUESTION_FRAME.sub("", q)
-    q = re.sub(r"\b(I|me)\b", "you", q)
-    q = re.sub(r"\bmy\b", "your", q, flags=re.IGNORECASE)
-    q = re.sub(r"\bam\b", "are", q)
-    return f'"{q}"' if q else "that"
+    """What was asked about, for "I couldn't find anything in your journal about ...".
+
+    Built from the question's own topic words, so it never claims more than was asked.
+    """
+    words = [
+        w
+        for w in re.findall(r"[A-Za-z][A-Za-z'-]*", question)
+        if len(w) > 2 and w.lower() not in _PLAIN_WORDS and w.lower() not in GENERIC_QUESTION_WORDS
+    ]
+    words = list(dict.fromkeys(words))[:4]
+    if not words:
+        return "that"
+    quoted = [f'"{w}"' for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -1,0 +1,276 @@
+"""One person's writing never reaches another: per route, and at the retriever.
+
+Two users write about the same things in nearly the same words, under the same entry
+ids, in one shared Chroma collection. Alice's entries carry a marker word that Bob
+never wrote, so any leak shows up in Bob's responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from ingest.store import UserEntries
+from service.app import create_app
+from service.container import Container
+from service.retrieval.hybrid import HybridRetriever
+from tests.conftest import ADMIN_KEY
+
+MARK = "Zanzibar"  # only ever in Alice's entries
+
+ALICE = {
+    "x1": ("2024-01-05", f"Jonah read my phone messages and I felt betrayed. {MARK} was the word."),
+    "x2": ("2024-02-10", f"I went quiet for days after the betrayal. {MARK} again."),
+    "x3": ("2024-03-15", f"Rebuilding trust with Jonah felt slow but real. {MARK} helped."),
+    "alice-only": ("2024-04-20", f"I felt betrayed by Jonah at the {MARK} party."),
+}
+BOB = {
+    "x1": ("2024-01-06", "Sam read my diary pages and I felt betrayed. I walked out."),
+    "x2": ("2024-02-11", "I went quiet for a week after the betrayal. Then I called Sam."),
+    "x3": ("2024-03-16", "Rebuilding trust with Sam felt slow but honest."),
+}
+QUESTIONS = [
+    "when did I feel betrayed after someone read my messages?",
+    "I went quiet after the betrayal",
+    "rebuilding trust felt slow",
+    f"{MARK} party betrayed by Jonah",
+]
+
+
+@dataclass
+class Person:
+    user_id: str
+    headers: dict[str, str]
+    entries: dict[str, tuple[str, str]]
+
+
+def make_person(client: TestClient, name: str, entries: dict[str, tuple[str, str]]) -> Person:
+    r = client.post(
+        "/v1/users", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    )
+    assert r.status_code == 201
+    body = r.json()
+    headers = {"Authorization": f"Bearer {body['api_key']}"}
+    for eid, (date, text) in entries.items():
+        r = client.post(
+            "/v1/entries", json={"id": eid, "date": date, "text": text}, headers=headers
+        )
+        assert r.status_code == 201, r.text
+    return Person(body["user_id"], headers, entries)
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container=container)) as c:
+        yield c
+
+
+@pytest.fixture
+def alice(client: TestClient) -> Person:
+    return make_person(client, "alice", ALICE)
+
+
+@pytest.fixture
+def bob(client: TestClient, alice: Person) -> Person:
+    return make_person(client, "bob", BOB)
+
+
+def assert_only_own(answer: dict[str, Any], me: Person) -> None:
+    """Every citation is one of ``me``'s entries, with ``me``'s date and words."""
+    if me.entries is not ALICE:
+        assert MARK not in str(answer["citations"])
+        # An abstention echoes the question; an answer is made of the asker's quotes only.
+        assert answer["abstained"] or MARK not in answer["answer"]
+    for c in answer["citations"]:
+        assert c["entry_id"] in me.entries
+        date, text = me.entries[c["entry_id"]]
+        assert c["date"] == date
+        assert c["quote"] in text
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def test_get_same_entry_id_returns_each_users_own_entry(
+    client: TestClient, alice: Person, bob: Person
+) -> None:
+    for eid in ("x1", "x2", "x3"):
+        a = client.get(f"/v1/entries/{eid}", headers=alice.headers).json()
+        b = client.get(f"/v1/entries/{eid}", headers=bob.headers).json()
+        assert (a["date"], a["text"]) == ALICE[eid]
+        assert (b["date"], b["text"]) == BOB[eid]
+        assert MARK not in str(b)
+
+
+def test_get_another_users_entry_id_is_404(client: TestClient, alice: Person, bob: Person) -> None:
+    r = client.get("/v1/entries/alice-only", headers=bob.headers)
+    assert r.status_code == 404
+    assert MARK not in r.text
+    assert client.get("/v1/entries/alice-only", headers=alice.headers).status_code == 200
+
+
+def test_writing_the_same_id_does_not_touch_the_other_user(
+    client: TestClient, alice: Person, bob: Person
+) -> None:
+    r = client.post(
+        "/v1/entries",
+        json={"id": "x1", "date": "2024-01-07", "text": "Bob rewrote his first entry."},
+        headers=bob.headers,
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "updated")
+    a = client.get("/v1/entries/x1", headers=alice.headers).json()
+    assert (a["date"], a["text"]) == ALICE["x1"]
+    # And Alice writing Bob's words under her id is new content for her, not "unchanged".
+    r = client.post(
+        "/v1/entries",
+        json={"id": "x3", "date": BOB["x3"][0], "text": BOB["x3"][1]},
+        headers=alice.headers,
+    )
+    assert (r.status_code, r.json()["status"]) == (200, "updated")
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_ask_cites_only_the_askers_entries(
+    client: TestClient, alice: Person, bob: Person, question: str
+) -> None:
+    for me in (alice, bob):
+        ans = client.post("/v1/ask", json={"question": question}, headers=me.headers).json()
+        assert_only_own(ans, me)
+    # Alice's own question about her marker is answered for her...
+    a = client.post("/v1/ask", json={"question": QUESTIONS[3]}, headers=alice.headers).json()
+    assert a["abstained"] is False
+    assert "alice-only" in [c["entry_id"] for c in a["citations"]]
+
+
+def test_bob_asking_about_alices_words_gets_nothing_of_hers(
+    client: TestClient, alice: Person, bob: Person
+) -> None:
+    ans = client.post(
+        "/v1/ask", json={"question": f"{MARK} {MARK} party"}, headers=bob.headers
+    ).json()
+    assert ans["abstained"] is True
+    assert ans["citations"] == []
+    a = client.post(
+        "/v1/ask", json={"question": f"{MARK} {MARK} party"}, headers=alice.headers
+    ).json()
+    assert a["abstained"] is False
+
+
+def test_answers_for_bob_are_answered_from_bob(
+    client: TestClient, alice: Person, bob: Person
+) -> None:
+    ans = client.post("/v1/ask", json={"question": QUESTIONS[0]}, headers=bob.headers).json()
+    assert ans["abstained"] is False
+    assert ans["citations"][0] == {
+        "entry_id": "x1",
+        "date": "2024-01-06",
+        "quote": "Sam read my diary pages and I felt betrayed.",
+    }
+    assert_only_own(ans, bob)
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("2024-01-05", "2024-01-05"),  # only Alice wrote that day
+        ("2024-04-01", "2024-12-31"),  # only Alice's "alice-only" entry
+        ("2024-01-01", "2024-12-31"),  # everyone
+        ("2024-02-11", None),
+        (None, "2024-01-06"),
+    ],
+)
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_ask_with_a_date_range_cites_only_the_askers_entries(
+    client: TestClient,
+    alice: Person,
+    bob: Person,
+    question: str,
+    since: str | None,
+    until: str | None,
+) -> None:
+    body = {"question": question, "since": since, "until": until}
+    ans = client.post("/v1/ask", json=body, headers=bob.headers).json()
+    assert_only_own(ans, bob)
+    for c in ans["citations"]:
+        assert (since or "0000") <= c["date"] <= (until or "9999")
+
+
+def test_a_range_holding_only_the_other_users_entries_abstains(
+    client: TestClient, alice: Person, bob: Person
+) -> None:
+    body = {"question": QUESTIONS[3], "since": "2024-04-01", "until": "2024-12-31"}
+    assert client.post("/v1/ask", json=body, headers=alice.headers).json()["abstained"] is False
+    ans = client.post("/v1/ask", json=body, headers=bob.headers).json()
+    assert (ans["abstained"], ans["citations"]) == (True, [])
+
+
+def test_a_new_user_with_no_entries_sees_nothing(client: TestClient, alice: Person) -> None:
+    carol = make_person(client, "carol", {})
+    for q in QUESTIONS:
+        ans = client.post("/v1/ask", json={"question": q}, headers=carol.headers).json()
+        assert (ans["abstained"], ans["citations"]) == (True, [])
+    assert client.get("/v1/entries/x1", headers=carol.headers).status_code == 404
+
+
+# ------------------------------------------------------------------------ retriever
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_retriever_returns_only_its_users_chunks(
+    container: Container, alice: Person, bob: Person, mode: str
+) -> None:
+    for me in (alice, bob):
+        seen = set()
+        for q in QUESTIONS:
+            docs = container.retriever(me.user_id, mode=mode).invoke(q)
+            for d in docs:
+                m = d.metadata
+                assert m["chunk_id"].startswith(f"{me.user_id}/")
+                assert m["entry_id"] in me.entries
+                date, text = me.entries[m["entry_id"]]
+                assert m["date"] == date
+                assert text[m["start"] : m["end"]] == d.page_content
+                seen.add(m["entry_id"])
+        # The retriever does find this user's entries (the test is not vacuous).
+        assert seen == set(me.entries)
+
+
+def test_retriever_date_range_stays_within_the_user(
+    container: Container, alice: Person, bob: Person
+) -> None:
+    import datetime as dt
+
+    docs = container.retriever(
+        bob.user_id, since=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31)
+    ).invoke("felt betrayed Jonah party")
+    assert docs
+    assert {d.metadata["entry_id"] for d in docs} <= set(BOB)
+    assert all(MARK not in d.page_content for d in docs)
+
+
+def test_retriever_cannot_be_built_without_a_user(container: Container) -> None:
+    with pytest.raises(ValidationError) as exc:
+        HybridRetriever(
+            user_id="",
+            index=container.index,
+            embeddings=container.embeddings,
+            lexical=container.lexical,
+            revision=lambda: 0,
+        )
+    assert exc.value.errors()[0]["loc"] == ("user_id",)
+    with pytest.raises(ValidationError):
+        container.retriever("")
+
+
+def test_store_and_index_refuse_an_empty_user(container: Container) -> None:
+    with container.sessions() as s, pytest.raises(ValueError, match="a user id is required"):
+        UserEntries(s, "")
+    with pytest.raises(ValueError, match="only ever read or written for one user"):
+        container.index.query("", [1.0] + [0.0] * 255, 3)
+    with pytest.raises(ValueError, match="only ever read or written for one user"):
+        container.index.documents("")
