@@ -424,7 +424,9 @@ def test_ask_answers_with_verbatim_dated_quotes(client: TestClient, maya: dict[s
         {
             "entry_id": "j1",
             "date": "2024-01-10",
-            "quote": "Jonah came home late again and I felt let down.",
+            # the matching sentence and the one after it: what happened, then what I did
+            "quote": "Jonah came home late again and I felt let down. "
+            "I went quiet and went to bed without a word.",
         },
         {
             "entry_id": "j2",

@@ -12,10 +12,11 @@ meaning alone, because people describe those episodes in their own words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
+from ingest.chunking import sentence_spans
 from service.query import QueryPlan
 from service.retrieval.lexical import GENERIC_QUESTION_WORDS
 
@@ -42,6 +43,21 @@ class EvidencePolicy:
     label_floor: float = 0.4  # questions naming a trust label: similarity to its examples
     max_entries: int = 6
     habit_max_entries: int = 25
+
+
+def widen(ev: Evidence, entry_text: str, after: int = 1) -> Evidence:
+    """The chunk plus the sentence(s) that follow it in the entry.
+
+    Chunks are about a sentence long, which sharpens retrieval, but what a person did
+    usually comes in the sentence after what happened; quoting from the wider window
+    keeps quotes exact substrings of the entry.
+    """
+    if entry_text[ev.start : ev.end] != ev.text:
+        return ev  # index out of step with the store: keep what was retrieved
+    spans = sentence_spans(entry_text)
+    following = [s for s in spans if s.start >= ev.end][:after]
+    end = following[-1].end if following else ev.end
+    return replace(ev, end=end, text=entry_text[ev.start : end])
 
 
 def select_evidence(

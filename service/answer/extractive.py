@@ -15,6 +15,7 @@ from service.answer.evidence import Evidence
 from service.answer.models import Citation, Claim, Draft
 
 MIN_QUOTE_WORDS = 6
+MAX_WHOLE_QUOTE_WORDS = 50  # evidence this short is quoted whole (what happened + what I did)
 
 
 class ExtractiveAnswerer:
@@ -28,6 +29,8 @@ class ExtractiveAnswerer:
         spans = sentence_spans(ev.text)
         if not spans:
             return ev.text.strip()
+        if word_count(ev.text) <= MAX_WHOLE_QUOTE_WORDS:
+            return ev.text[spans[0].start : spans[-1].end]
         best = 0
         if len(spans) > 1:
             vecs = np.asarray(self.embeddings.embed_documents([s.of(ev.text) for s in spans]))

@@ -14,7 +14,13 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.store import UserEntries
-from service.answer.evidence import Evidence, EvidencePolicy, select_evidence, topic_of
+from service.answer.evidence import (
+    Evidence,
+    EvidencePolicy,
+    select_evidence,
+    topic_of,
+    widen,
+)
 from service.answer.grounding import finalize
 from service.answer.models import AskResponse, Draft
 from service.query import QueryPlan, plan_query
@@ -55,6 +61,11 @@ def build_answer_chain(
     def draft(inp: dict[str, Any]) -> Draft:
         plan: QueryPlan = inp["plan"]
         evidence = select_evidence(inp["docs"], plan, inp["coverage"], policy)
+        with sessions() as session:
+            entries = UserEntries(session, user_id).get_many(e.entry_id for e in evidence)
+            evidence = [
+                widen(e, entries[e.entry_id].text) for e in evidence if e.entry_id in entries
+            ]
         return answerer.draft(plan.question, evidence)
 
     def check(d: Draft) -> AskResponse:
