@@ -431,7 +431,8 @@ def test_ask_answers_with_verbatim_dated_quotes(client: TestClient, maya: dict[s
         {
             "entry_id": "j2",
             "date": "2024-03-05",
-            "quote": "I felt let down again and I went quiet for the whole evening.",
+            "quote": "Jonah forgot the cabin booking. "
+            "I felt let down again and I went quiet for the whole evening.",
         },
         {
             "entry_id": "j3",
