@@ -437,7 +437,8 @@ def test_ask_answers_with_verbatim_dated_quotes(client: TestClient, maya: dict[s
         {
             "entry_id": "j3",
             "date": "2024-06-20",
-            "quote": "Rebuilding trust felt possible after I felt let down for months.",
+            "quote": "Jonah apologised and we talked for hours. "
+            "Rebuilding trust felt possible after I felt let down for months.",
         },
     ]
     assert ans["answer"].startswith(
