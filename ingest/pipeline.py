@@ -85,6 +85,9 @@ class Importer:
         report = ImportReport()
         # Finish whatever an earlier, interrupted run committed but did not index.
         report.indexed += self.indexer.index_pending(user_id)
+        # Explicit ids seen in this import, and where: an id repeated in another file would
+        # silently overwrite the first entry, and flip between the two on every re-import.
+        seen: dict[str, str] = {}
         for fr in reads:
             fr_report = FileReport(path=fr.path, rejected=list(fr.rejected), error=fr.error)
             report.files.append(fr_report)
@@ -92,7 +95,7 @@ class Importer:
             done = 0
             for i in range(0, total, self.commit_every):
                 batch = fr.entries[i : i + self.commit_every]
-                changed = self._store_batch(user_id, batch, fr_report)
+                changed = self._store_batch(user_id, batch, fr_report, seen)
                 if changed:
                     self.indexer.index_entries(user_id, changed)
                     report.indexed += len(changed)
@@ -101,12 +104,21 @@ class Importer:
                     progress(fr.path, done, total)
         return report
 
-    def _store_batch(self, user_id: str, batch: list[RawEntry], fr_report: FileReport) -> list[int]:
+    def _store_batch(
+        self, user_id: str, batch: list[RawEntry], fr_report: FileReport, seen: dict[str, str]
+    ) -> list[int]:
         """Commit one batch of entries in one transaction; returns the changed entry pks."""
         changed: list[int] = []
         with self.sessions() as session:
             store = UserEntries(session, user_id)
             for raw in batch:
+                if raw.id is not None:
+                    first = seen.setdefault(raw.id, raw.source)
+                    if first != raw.source:
+                        fr_report.rejected.append(
+                            Rejected(raw.source, f"duplicate id '{raw.id}': already in {first}")
+                        )
+                        continue
                 eid = raw.id or derived_entry_id(raw.text, raw.date)
                 entry, status = store.upsert(eid, raw.date, raw.text, raw.tags, raw.source)
                 if status == "imported":
