@@ -160,3 +160,15 @@ def test_topic_names_the_questions_topic_words() -> None:
     assert topic_of("What did my dentist say about my teeth?") == '"dentist" or "teeth"'
     assert topic_of("How is my dog doing?") == '"dog"'
     assert topic_of("What about it?") == "that"
+
+
+def test_widen_adds_the_following_sentence_and_stays_verbatim() -> None:
+    from service.answer.evidence import Evidence, widen
+
+    text = "Rui forgot our plans again. I did not answer his messages. Then I made soup."
+    ev = Evidence("a2", "2024-06-10", 0, 27, text[:27], 0.5, 0.01)
+    wide = widen(ev, text)
+    assert wide.text == "Rui forgot our plans again. I did not answer his messages."
+    assert text[wide.start : wide.end] == wide.text
+    stale = Evidence("a2", "2024-06-10", 0, 27, "something else", 0.5, 0.01)
+    assert widen(stale, text) == stale
