@@ -169,7 +169,7 @@ def test_answers_for_bob_are_answered_from_bob(
     assert ans["citations"][0] == {
         "entry_id": "x1",
         "date": "2024-01-06",
-        "quote": "Sam read my diary pages and I felt betrayed.",
+        "quote": "Sam read my diary pages and I felt betrayed. I walked out.",
     }
     assert_only_own(ans, bob)
 
