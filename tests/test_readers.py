@@ -425,16 +425,6 @@ def test_permission_denied_is_a_file_error(
     assert read_one(path) == FileRead(path=str(path), error="permission denied")
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read mode 000")
-def test_unreadable_file_for_real(tmp_path: Path) -> None:
-    path = write(tmp_path, "j.jsonl", jsonl({"date": "2024-01-01", "text": "a"}))
-    path.chmod(0)
-    try:
-        assert read_one(path).error == "permission denied"
-    finally:
-        path.chmod(0o644)
-
-
 def test_empty_files(tmp_path: Path) -> None:
     assert read_one(write(tmp_path, "j.jsonl", "")) == FileRead(path=str(tmp_path / "j.jsonl"))
     assert read_one(write(tmp_path, "n.md", "")).rejected == [Rejected("n.md", "empty text")]
