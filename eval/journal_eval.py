@@ -94,6 +94,9 @@ if __name__ == "__main__":  # python -m eval.journal_eval  (development convenie
         for r in result["questions"]:
             p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
             rc = "-" if r["recall"] is None else f"{r['recall']:.2f}"
-            print(f"{r['id']} ans={r['answerable']!s:5} abst={r['abstained']!s:5} P={p} R={rc} "
-                  f"n={len(r['cited'])} {r['question']}", file=sys.stderr)
+            print(
+                f"{r['id']} ans={r['answerable']!s:5} abst={r['abstained']!s:5} P={p} R={rc} "
+                f"n={len(r['cited'])} {r['question']}",
+                file=sys.stderr,
+            )
         print(json.dumps(result["summary"]))

@@ -29,6 +29,16 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
+
+def _register_eval() -> None:
+    from eval.cli import bench_app, eval_app
+
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(bench_app, name="bench")
+
+
+_register_eval()
+
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Whose journal (created if new).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
