@@ -8,6 +8,7 @@ second person never receives the first person's entries.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from service.settings import Settings
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.model
+
+FLOORS = json.loads((ROOT / "eval" / "thresholds.json").read_text())["journal"]
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +48,13 @@ def test_betrayal_habit_question_is_precise_and_covers_most_episodes(evaluated: 
     q01 = _row(result, "q01")
     assert q01["question"] == "what do I usually do when I feel betrayed?"
     assert q01["abstained"] is False
-    assert q01["precision"] >= 0.9, q01
-    assert q01["recall"] >= 0.6, q01
+    assert q01["precision"] >= FLOORS["q01_precision"] >= 0.9, q01
+    assert q01["recall"] >= FLOORS["q01_recall"] >= 0.6, q01
 
 
 def test_every_quote_is_verbatim(evaluated: Any) -> None:
     _, _, result = evaluated
-    assert result["summary"]["verbatim_share"] == 1.0
+    assert result["summary"]["verbatim_share"] >= FLOORS["verbatim_share"] == 1.0
     assert all(r["verbatim"] in (None, 1.0) for r in result["questions"])
 
 
@@ -59,13 +62,16 @@ def test_unanswerable_questions_abstain(evaluated: Any) -> None:
     _, _, result = evaluated
     unanswerable = [r for r in result["questions"] if not r["answerable"]]
     assert len(unanswerable) >= 8
-    assert [r["id"] for r in unanswerable if not r["abstained"]] == []
+    rate = sum(r["abstained"] for r in unanswerable) / len(unanswerable)
+    assert rate >= FLOORS["abstention_rate_unanswerable"], [
+        r["id"] for r in unanswerable if not r["abstained"]
+    ]
     assert all(r["cited"] == [] for r in unanswerable)
 
 
 def test_answerable_questions_are_answered(evaluated: Any) -> None:
     _, _, result = evaluated
-    assert result["summary"]["wrongful_abstentions"] == 0
+    assert result["summary"]["wrongful_abstentions"] <= FLOORS["max_wrongful_abstentions"]
 
 
 def test_second_person_only_ever_gets_their_own_entries(evaluated: Any) -> None:
