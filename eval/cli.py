@@ -77,3 +77,190 @@ def _fmt(v: object) -> str:
     if v is None:
         return "-"
     return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+@eval_app.command("emotions")
+def eval_emotions(
+    split: Annotated[str, typer.Option("--split", help="dev (tuning) or test (final).")] = "dev",
+    as_json: JsonOpt = False,
+) -> None:
+    """Precision@10 of "a time I felt <emotion>" on EmpatheticDialogues (32 emotions)."""
+    import time
+
+    from eval.datasets.empathetic import DATA_DIR, SPLITS, load_split
+    from eval.emotions_eval import CACHE_DIR, CHUNKS, QUESTION, evaluate, ingest_situations
+    from service.container import Container
+    from service.settings import Settings
+    from service.taxonomy import load_emotions
+
+    if split not in SPLITS:
+        err.print(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+        raise typer.Exit(2)
+    situations = load_split(split)
+    lexicon = load_emotions()
+    settings = Settings(data_dir=CACHE_DIR / f"ed-{split}")
+    c = Container(settings)
+    t0 = time.perf_counter()
+    uid = ingest_situations(c, split, situations)
+    t1 = time.perf_counter()
+    result = evaluate(c, uid, split, situations, sorted(lexicon.emotions))
+    t2 = time.perf_counter()
+    c.close()
+    result["timing_s"] = {"ingest": round(t1 - t0, 2), "evaluate": round(t2 - t1, 2)}
+    config = {
+        "dataset": f"{DATA_DIR}/{split}.csv",
+        "split": split,
+        "cache_dir": str(settings.data_dir),
+        "question": QUESTION,
+        "chunks_per_query": CHUNKS,
+        "emotion_lexicon": f"prompts/emotions/v{lexicon.version}/emotions.yaml",
+        "expansion_weight": lexicon.expansion_weight,
+        "embedding_model": "packaged MiniLM",
+        "chunk_max_words": settings.chunk_max_words,
+    }
+    table = Table("emotion", "baseline P@10", "system P@10")
+    for r in result["emotions"]:
+        table.add_row(r["emotion"], _fmt(r["baseline"]), _fmt(r["system"]))
+    s = result["summary"]
+    table.add_row("mean (32)", _fmt(s["baseline_p_at_10_mean"]), _fmt(s["system_p_at_10_mean"]))
+    table.add_row(
+        "mean (trust)",
+        _fmt(s["baseline_p_at_10_trust_mean"]),
+        _fmt(s["system_p_at_10_trust_mean"]),
+    )
+    emit(f"emotions-{split}", result, config, as_json, table)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="SciFact folder (default ../shared/data/scifact)."),
+    ] = None,
+    retriever: Annotated[
+        str, typer.Option("--retriever", help="dense, bm25, hybrid or all.")
+    ] = "all",
+    limit_queries: Annotated[
+        int | None, typer.Option("--limit-queries", min=1, help="Only the first N queries.")
+    ] = None,
+    chunk_max_words: Annotated[
+        int, typer.Option("--chunk-max-words", min=5, max=400, help="Words per chunk.")
+    ] = 400,
+    as_json: JsonOpt = False,
+) -> None:
+    """nDCG@10, recall@100 and MRR@10 on BEIR SciFact (test queries) via the real ingest path."""
+    import time
+
+    from eval.datasets.scifact import DEFAULT_DIR, load_scifact
+    from eval.retrieval_eval import RETRIEVERS, cache_dir, hybrid_options, run_retrieval_eval
+    from service.container import Container
+    from service.settings import Settings
+
+    modes = list(RETRIEVERS) if retriever == "all" else [retriever]
+    if any(m not in RETRIEVERS for m in modes):
+        err.print(f"--retriever must be one of {', '.join(RETRIEVERS)} or all, not {retriever!r}")
+        raise typer.Exit(2)
+    folder = dataset or DEFAULT_DIR
+    try:
+        data = load_scifact(folder)
+    except FileNotFoundError as e:
+        err.print(str(e))
+        raise typer.Exit(2) from e
+    settings = Settings(data_dir=cache_dir(chunk_max_words), chunk_max_words=chunk_max_words)
+    c = Container(settings)
+    t0 = time.perf_counter()
+    result = run_retrieval_eval(c, data, modes, limit_queries)
+    c.close()
+    result["timing_s"]["total"] = round(time.perf_counter() - t0, 2)
+    config = {
+        "dataset": str(folder),
+        "split": "test (BEIR qrels_test.tsv; fusion tuned on these same queries)",
+        "cache_dir": str(settings.data_dir),
+        "embedding_model": "packaged MiniLM",
+        "chunk_max_words": settings.chunk_max_words,
+        "pooling": "document = its best-ranked chunk",
+        "hybrid": hybrid_options(),
+    }
+    table = Table("retriever", "queries", "nDCG@10", "recall@100", "MRR@10", "seconds")
+    for r in result["retrievers"]:
+        table.add_row(
+            r["retriever"],
+            str(r["queries"]),
+            _fmt(r["ndcg@10"]),
+            _fmt(r["recall@100"]),
+            _fmt(r["mrr@10"]),
+            _fmt(r["seconds"]),
+        )
+    emit("retrieval-scifact", result, config, as_json, table)
+
+
+@bench_app.command("ingest")
+def bench_ingest_cmd(
+    entries: Annotated[
+        int, typer.Option("--entries", min=1, help="Synthetic journal entries to import.")
+    ] = 200,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Runs of each method (fastest counts).")
+    ] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import throughput vs raw model encode and LangChain Chroma.from_documents."""
+    from eval.bench_ingest import bench_ingest
+
+    result = bench_ingest(entries=entries, repeats=repeats)
+    config = result.pop("config")
+    table = Table("method", "seconds", "entries/s", "chunks/s", "python peak MiB")
+    for name, m in result["methods"].items():
+        table.add_row(
+            name,
+            _fmt(m["seconds"]),
+            _fmt(m["entries_per_s"]),
+            _fmt(m["chunks_per_s"]),
+            _fmt(m["python_peak_mib"]),
+        )
+    table.add_row("ratio vs raw encode", _fmt(result["ratio_vs_raw_encode"]), "", "", "")
+    table.add_row("ratio vs LangChain", _fmt(result["ratio_vs_langchain"]), "", "", "")
+    table.add_row("max RSS MiB", _fmt(result["max_rss_mib"]), "", "", "")
+    emit("bench-ingest", result, config, as_json, table)
+
+
+@bench_app.command("ask")
+def bench_ask_cmd(
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Comma-separated journal sizes, in chunks.")
+    ] = "1000,10000,100000",
+    queries: Annotated[
+        int, typer.Option("--queries", min=1, help="Questions timed per size.")
+    ] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """ask latency (p50/p95) by journal size vs raw Chroma query and LangChain search."""
+    from eval.bench_ask import bench_ask
+
+    try:
+        parsed = tuple(int(s) for s in sizes.split(",") if s.strip())
+    except ValueError:
+        err.print(f"[red]--sizes must be integers separated by commas, got {sizes!r}[/red]")
+        raise typer.Exit(2) from None
+    if not parsed or min(parsed) < 1:
+        err.print(f"[red]--sizes must be positive integers, got {sizes!r}[/red]")
+        raise typer.Exit(2)
+    result = bench_ask(sizes=parsed, queries=queries)
+    config = result.pop("config")
+    table = Table("chunks", "method", "p50 ms", "p95 ms", "python peak MiB", "ratio p50/p95")
+    for size, r in result["sizes"].items():
+        for name, m in r["methods"].items():
+            ratio = ""
+            if name != "trustlens":
+                ratio = f"{r[f'p50_ratio_vs_{name}']:.2f} / {r[f'p95_ratio_vs_{name}']:.2f}"
+            table.add_row(
+                size,
+                name,
+                _fmt(m["p50_ms"]),
+                _fmt(m["p95_ms"]),
+                _fmt(m["python_peak_mib"]),
+                ratio,
+            )
+        table.add_row(size, "cold first ask ms", _fmt(r["cold_first_ask_ms"]), "", "", "")
+    table.add_row("", "max RSS MiB", _fmt(result["max_rss_mib"]), "", "", "")
+    emit("bench-ask", result, config, as_json, table)

@@ -28,7 +28,9 @@ class Span:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    # No char_span: pysbd would locate every sentence again with a fresh regex (a
+    # compile per sentence) only for us to discard the offsets, which drift anyway.
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
 def _trim(text: str, start: int, end: int) -> Span | None:
@@ -57,9 +59,8 @@ def sentence_spans(text: str) -> list[Span]:
     for b_start, b_end in _blocks(text):
         block = text[b_start:b_end]
         cursor = 0
-        for piece in seg.segment(block):
-            # pysbd's offsets drift on some inputs; re-find each sentence from the cursor.
-            s = piece.sent
+        for s in seg.segment(block):
+            # Offsets come from re-finding each sentence from the cursor.
             idx = block.find(s, cursor)
             if idx < 0:
                 idx = block.find(s.strip(), cursor)

@@ -110,8 +110,7 @@ class Indexer:
             # Old chunks of a changed entry may outnumber the new ones: clear them first.
             self.index.delete_entries(user_id, [e.entry_id for e in entries])
             self.index.upsert(records)
-            for e, chunks in planned:
-                store.replace_chunks(e, chunks)
+            store.replace_chunks_of(planned)
             store.mark_indexed(entries)
             session.commit()
             return len(records)

@@ -347,12 +347,20 @@ class UserEntries:
         return out
 
     def replace_chunks(self, entry: Entry, chunks: list[Chunk]) -> None:
-        self._own(entry)
-        self.session.execute(delete(Chunk).where(Chunk.entry_pk == entry.pk))
-        for c in chunks:
-            c.entry_pk = entry.pk
-            c.user_id = self.user_id
-            self.session.add(c)
+        self.replace_chunks_of([(entry, chunks)])
+
+    def replace_chunks_of(self, planned: Sequence[tuple[Entry, list[Chunk]]]) -> None:
+        """Replace the chunks of several entries: one delete and one flush for all."""
+        for entry, _ in planned:
+            self._own(entry)
+        pks = [entry.pk for entry, _ in planned]
+        for i in range(0, len(pks), 500):
+            self.session.execute(delete(Chunk).where(Chunk.entry_pk.in_(pks[i : i + 500])))
+        for entry, chunks in planned:
+            for c in chunks:
+                c.entry_pk = entry.pk
+                c.user_id = self.user_id
+            self.session.add_all(chunks)
         self.session.flush()
 
     def chunks_of(self, entries: Sequence[Entry]) -> dict[int, list[Chunk]]:

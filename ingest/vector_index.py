@@ -83,6 +83,8 @@ def user_filter(
 
 
 class ChromaIndex:
+    page_size = 5000  # rows per ``get`` when reading a whole user's chunks
+
     def __init__(self, client: ClientAPI, collection_name: str = "trustlens_chunks"):
         self.client = client
         self.collection_name = collection_name
@@ -187,16 +189,30 @@ class ChromaIndex:
     def documents(
         self, user_id: str, since: dt.date | None = None, until: dt.date | None = None
     ) -> list[IndexHit]:
-        """All of one user's indexed chunks (for the lexical index), in a stable order."""
-        res = self.collection.get(
-            where=user_filter(user_id, since, until), include=["documents", "metadatas"]
-        )
-        out = [
-            _hit(cid, meta, doc or "", 0.0)
-            for cid, meta, doc in zip(
-                res["ids"], res["metadatas"] or [], res["documents"] or [], strict=True
+        """All of one user's indexed chunks (for the lexical index), in a stable order.
+
+        Read in pages: one unbounded ``get`` over tens of thousands of chunks fails in
+        Chroma's SQLite layer ("too many SQL variables").
+        """
+        where = user_filter(user_id, since, until)
+        out: list[IndexHit] = []
+        offset = 0
+        while True:
+            res = self.collection.get(
+                where=where,
+                include=["documents", "metadatas"],
+                limit=self.page_size,
+                offset=offset,
             )
-        ]
+            out.extend(
+                _hit(cid, meta, doc or "", 0.0)
+                for cid, meta, doc in zip(
+                    res["ids"], res["metadatas"] or [], res["documents"] or [], strict=True
+                )
+            )
+            if len(res["ids"]) < self.page_size:
+                break
+            offset += self.page_size
         out.sort(key=lambda h: h.chunk_id)
         return out
 

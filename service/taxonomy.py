@@ -35,3 +35,41 @@ def load_taxonomy(version: str = "v1") -> dict[str, Label]:
                 cues=tuple(c.lower() for c in spec.get("cues") or ()),
             )
     return labels
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """One emotion of the lexicon (``prompts/emotions``): what it means, how it is named
+    (``cues``: word stems) and example situations used as retrieval prototypes."""
+
+    name: str
+    definition: str
+    cues: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmotionLexicon:
+    version: int
+    expansion_weight: float  # how much the examples count against a "felt X" question
+    emotions: dict[str, Emotion]
+
+
+@lru_cache
+def load_emotions(version: str = "v1") -> EmotionLexicon:
+    path = resources.files("prompts").joinpath("emotions", version, "emotions.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    emotions = {
+        str(name).lower(): Emotion(
+            name=str(name).lower(),
+            definition=str(spec["definition"]),
+            cues=tuple(str(c).lower() for c in spec.get("cues") or ()),
+            examples=tuple(str(x) for x in spec.get("examples") or ()),
+        )
+        for name, spec in (data.get("emotions") or {}).items()
+    }
+    return EmotionLexicon(
+        version=int(data.get("version", 1)),
+        expansion_weight=float(data.get("expansion_weight", 0.5)),
+        emotions=emotions,
+    )

@@ -509,9 +509,7 @@ def test_ask_with_an_empty_journal_abstains(client: TestClient) -> None:
     ans = client.post("/v1/ask", json={"question": q}, headers=h).json()
     assert ans["abstained"] is True
     assert ans["citations"] == []
-    assert ans["answer"] == (
-        'I couldn\'t find anything in your journal about "Jonah".'
-    )
+    assert ans["answer"] == ('I couldn\'t find anything in your journal about "Jonah".')
 
 
 @pytest.mark.parametrize(

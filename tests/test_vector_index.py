@@ -215,6 +215,20 @@ def test_documents_are_sorted_and_carry_text(index: ChromaIndex) -> None:
     assert index.documents("bo") == []
 
 
+def test_documents_are_read_in_pages(index: ChromaIndex) -> None:
+    """A whole user's chunks come back complete across page boundaries (Chroma fails on
+    one unbounded ``get`` of tens of thousands of chunks: too many SQL variables)."""
+    d = dt.date(2024, 1, 1)
+    index.upsert([rec("ana", f"e{i:02d}", 0, d, [1.0, float(i), 0.0, 0.0]) for i in range(23)])
+    index.upsert([rec("bo", "x", 0, d, E1)])
+    index.page_size = 5
+    docs = index.documents("ana")
+    assert [h.chunk_id for h in docs] == [f"ana/e{i:02d}/0" for i in range(23)]
+    index.page_size = 23  # a full last page
+    assert len(index.documents("ana")) == 23
+    assert [h.chunk_id for h in index.documents("bo")] == ["bo/x/0"]
+
+
 def test_delete_entries_only_touches_that_user(index: ChromaIndex) -> None:
     d = dt.date(2024, 1, 1)
     index.upsert(

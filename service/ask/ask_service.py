@@ -52,7 +52,7 @@ def build_answer_chain(
                 "candidates": max(retriever.candidates, 60) if plan.habit else retriever.candidates,
             }
         )
-        docs: list[Document] = r.invoke(question)
+        docs: list[Document] = r.invoke(plan.search_text)
         coverage = retriever.lexical.coverage(
             retriever.index, user_id, retriever.revision(), question
         )

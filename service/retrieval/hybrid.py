@@ -27,10 +27,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from ingest.vector_index import ChromaIndex, IndexHit
-from service.retrieval.fusion import reciprocal_rank_fusion
+from service.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 from service.retrieval.lexical import LexicalIndex
 
 Mode = Literal["hybrid", "dense", "bm25"]
+Fusion = Literal["rrf", "convex"]
 
 
 class HybridRetriever(BaseRetriever):
@@ -46,12 +47,20 @@ class HybridRetriever(BaseRetriever):
     since: dt.date | None = None
     until: dt.date | None = None
     mode: Mode = "hybrid"
-    weights: tuple[float, float] = (1.0, 1.0)
+    weights: tuple[float, float] = (1.0, 1.0)  # (dense, lexical)
+    # "rrf": reciprocal rank fusion with constant ``rrf_k`` (the default, used for
+    # journals); "convex": weighted sum of min-max scaled cosine and BM25 scores.
+    fusion: Fusion = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
     expansions: list[str] = Field(default_factory=list)
     expansion_weight: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
     ) -> list[Document]:
         qvec = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
         xvecs = [
@@ -59,6 +68,7 @@ class HybridRetriever(BaseRetriever):
         ]
         dense: list[IndexHit] = []
         lexical: list[IndexHit] = []
+        bm25: dict[str, float] = {}
         vectors: dict[str, np.ndarray] = {}
         if self.mode in ("hybrid", "dense"):
             per_query, vectors = self.index.query_many(
@@ -67,14 +77,16 @@ class HybridRetriever(BaseRetriever):
             seen = {h.chunk_id: h for hits in per_query for h in hits}
             dense = list(seen.values())
         if self.mode in ("hybrid", "bm25"):
-            lexical = [
-                h
-                for h, _ in self.lexical.search(
+            scored = [
+                (h, s)
+                for h, s in self.lexical.search(
                     self.index, self.user_id, self.revision(), query, self.candidates * 3
                 )
                 if (self.since is None or h.date >= self.since)
                 and (self.until is None or h.date <= self.until)
             ][: self.candidates]
+            lexical = [h for h, _ in scored]
+            bm25 = {h.chunk_id: s for h, s in scored}
         missing = [h.chunk_id for h in lexical if h.chunk_id not in vectors]
         vectors.update(self.index.vectors(self.user_id, missing))
         sims = {
@@ -85,10 +97,22 @@ class HybridRetriever(BaseRetriever):
 
         by_id = {h.chunk_id: h for h in lexical}
         by_id.update({h.chunk_id: h for h in dense})
-        fused = reciprocal_rank_fusion(
-            [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], self.weights
-        )
-        top = sorted(fused.items(), key=lambda kv: (-kv[1], str(kv[0])))[: self.k]
+        fused: dict[str, float]
+        if self.fusion == "convex":
+            fused = convex_fusion(
+                [{h.chunk_id: sims[h.chunk_id] for h in dense}, bm25], self.weights
+            )
+        else:
+            rrf = reciprocal_rank_fusion(
+                [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]],
+                self.weights,
+                k=self.rrf_k,
+            )
+            fused = {str(cid): score for cid, score in rrf.items()}
+        # ``k`` passed to invoke() wins over the field, as LangChain retrievers do.
+        top = sorted(fused.items(), key=lambda kv: (-kv[1], str(kv[0])))[
+            : self.k if k is None else k
+        ]
         docs = []
         for cid, score in top:
             h = by_id[str(cid)]

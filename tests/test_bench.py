@@ -1,0 +1,108 @@
+"""``trustlens bench ingest`` and ``bench ask`` at tiny sizes: output shape, sane numbers.
+
+No timing thresholds here (timings depend on the machine); the benches themselves
+report ratios against baselines measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import eval.results
+from eval.bench_common import percentile, synthetic_entries
+from service.cli import app
+
+pytestmark = pytest.mark.model
+
+
+def _positive(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x) and x > 0
+
+
+@pytest.fixture
+def results_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Result files go to a temporary folder, not eval/results/."""
+    out = tmp_path / "results"
+    real = eval.results.write_result
+
+    def write(name: str, payload: dict[str, Any], config: dict[str, Any]) -> Path:
+        return real(name, payload, config, results_dir=out)
+
+    monkeypatch.setattr(eval.results, "write_result", write)
+    return out
+
+
+def _run(args: list[str], tmp_path: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(app, args, env={"TRUSTLENS_DATA_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 0, result.output
+    doc: dict[str, Any] = json.loads(result.stdout)
+    saved = json.loads(Path(doc["results_file"]).read_text())
+    assert saved["config"] == doc["config"]
+    assert "versions" in saved
+    return doc
+
+
+def test_synthetic_journal_is_deterministic_and_varied() -> None:
+    a, b = synthetic_entries(50), synthetic_entries(50)
+    assert a == b
+    sentences = [s for e in a for s in e["text"].replace("\n\n", " ").split(". ")]
+    assert len(set(sentences)) > 0.9 * len(sentences)
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+
+
+def test_bench_ingest_json(tmp_path: Path, results_dir: Path) -> None:
+    doc = _run(["bench", "ingest", "--entries", "20", "--repeats", "1", "--json"], tmp_path)
+    assert doc["entries"] == 20
+    assert doc["import_totals"]["imported"] == 20 and doc["import_totals"]["rejected"] == 0
+    assert doc["chunks"] >= 20 and doc["distinct_chunks"] <= doc["chunks"]
+    assert set(doc["methods"]) == {"trustlens", "raw_encode", "langchain"}
+    for m in doc["methods"].values():
+        for key in ("seconds", "entries_per_s", "chunks_per_s", "python_peak_mib"):
+            assert _positive(m[key]), (key, m)
+        assert len(m["seconds_all"]) == 1
+        assert m["entries_per_s"] == pytest.approx(20 / m["seconds"])
+    for key in ("ratio_vs_raw_encode", "ratio_vs_langchain", "max_rss_mib"):
+        assert _positive(doc[key]), key
+    t = doc["methods"]
+    assert doc["ratio_vs_raw_encode"] == pytest.approx(
+        t["raw_encode"]["seconds"] / t["trustlens"]["seconds"]
+    )
+    assert doc["config"]["embedding_batch_size"] > 0
+    assert Path(doc["results_file"]).parent == results_dir
+
+
+def test_bench_ask_json(tmp_path: Path, results_dir: Path) -> None:
+    doc = _run(["bench", "ask", "--sizes", "200", "--queries", "3", "--json"], tmp_path)
+    assert list(doc["sizes"]) == ["200"]
+    r = doc["sizes"]["200"]
+    assert r["chunks"] == 200 and r["queries"] == 3
+    assert 0 <= r["abstained"] <= 3
+    assert set(r["methods"]) == {"trustlens", "raw_chroma", "langchain"}
+    for m in r["methods"].values():
+        for key in ("p50_ms", "p95_ms", "mean_ms", "python_peak_mib"):
+            assert _positive(m[key]), (key, m)
+        assert m["p50_ms"] <= m["p95_ms"]
+    for key in (
+        "p50_ratio_vs_raw_chroma",
+        "p95_ratio_vs_raw_chroma",
+        "p50_ratio_vs_langchain",
+        "p95_ratio_vs_langchain",
+        "cold_first_ask_ms",
+        "load_seconds",
+        "rss_after_load_mib",
+    ):
+        assert _positive(r[key]), key
+    assert _positive(doc["max_rss_mib"])
+    assert Path(doc["results_file"]).parent == results_dir
+
+
+def test_bench_ask_rejects_bad_sizes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "ask", "--sizes", "ten"])
+    assert result.exit_code == 2
+    assert "--sizes" in result.output
