@@ -33,16 +33,12 @@ from typing import Any
 import numpy as np
 
 from eval.bench_common import (
-    DAYS,
-    FEELINGS,
-    PEOPLE,
-    PLACES,
     TEMPLATES,
-    THINGS,
     max_rss_mib,
     percentile,
     python_peak_mib,
     question,
+    render,
     rss_mib,
     timed,
 )
@@ -53,21 +49,10 @@ SENTENCES_PER_ENTRY = 5
 NOISE = 0.6  # cosine to the template's vector is about 1 / sqrt(1 + NOISE**2) = 0.86
 
 
-def _render(rng: random.Random, template: str) -> str:
-    s = template.format(
-        p=rng.choice(PEOPLE),
-        d=rng.choice(DAYS),
-        l=rng.choice(PLACES),
-        f=rng.choice(FEELINGS),
-        t=rng.choice(THINGS),
-    )
-    return s[0].upper() + s[1:]
-
-
 def template_vectors(model: Any) -> np.ndarray:
     """One normalised embedding per sentence template (rendered with fixed slots)."""
     rng = random.Random(0)
-    texts = [_render(rng, t) for t in TEMPLATES]
+    texts = [render(rng, t) for t in TEMPLATES]
     return np.asarray(
         model.encode(texts, normalize_embeddings=True, show_progress_bar=False), dtype=np.float32
     )
@@ -93,7 +78,7 @@ def load_journal(c: Any, user_id: str, n_chunks: int, tvecs: np.ndarray, seed: i
                 break
             n = min(SENTENCES_PER_ENTRY, n_chunks - done)
             picks = [rng.randrange(len(TEMPLATES)) for _ in range(n)]
-            sents = [_render(rng, TEMPLATES[p]) for p in picks]
+            sents = [render(rng, TEMPLATES[p]) for p in picks]
             text = " ".join(sents)
             eid = f"s{i:07d}"
             date = start + dt.timedelta(days=i % 2000)

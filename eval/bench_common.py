@@ -77,8 +77,9 @@ QUESTIONS = [
 ]
 
 
-def sentence(rng: random.Random) -> str:
-    s = rng.choice(TEMPLATES).format(
+def render(rng: random.Random, template: str) -> str:
+    """Fill a sentence template's slots deterministically from ``rng``."""
+    s = template.format(
         p=rng.choice(PEOPLE),
         d=rng.choice(DAYS),
         l=rng.choice(PLACES),
@@ -86,6 +87,10 @@ def sentence(rng: random.Random) -> str:
         t=rng.choice(THINGS),
     )
     return s[0].upper() + s[1:]
+
+
+def sentence(rng: random.Random) -> str:
+    return render(rng, rng.choice(TEMPLATES))
 
 
 def question(rng: random.Random) -> str:
