@@ -73,6 +73,30 @@ class Settings(BaseSettings):
         le=1,
         description="Cosine similarity below which evidence counts as too weak (abstain).",
     )
+    # API limits (documented in the README; enforced with a problem+json error).
+    max_entry_chars: int = Field(
+        default=100_000, ge=1, le=100_000, description="Longest entry text accepted by the API."
+    )
+    max_batch_entries: int = Field(
+        default=1000, ge=1, description="Most entries one bulk import may carry."
+    )
+    max_upload_bytes: int = Field(
+        default=20_000_000, ge=1, description="Largest file a bulk import may upload."
+    )
+    max_page_size: int = Field(default=200, ge=1, description="Most items one list page holds.")
+    max_question_chars: int = Field(
+        default=2000, ge=1, description="Longest question (ask) or query (search)."
+    )
+    rate_limit: str = Field(
+        default="120/minute",
+        description="Requests per API key (or per client address without one), in the "
+        "'limits' notation, e.g. '120/minute' or '10/second;1000/hour'.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live: memory:// (one process) or a shared "
+        "store such as redis://host:6379 for several workers.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +112,19 @@ class Settings(BaseSettings):
         if scheme == "postgresql":
             # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
             v = "postgresql+psycopg" + v[len("postgresql") :]
+        return v
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, v: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(v)
+        except ValueError:
+            raise ValueError(
+                f"TRUSTLENS_RATE_LIMIT must look like '120/minute', got '{v}'"
+            ) from None
         return v
 
     @field_validator("chroma_url")
