@@ -15,6 +15,9 @@ from ingest.readers.jsonl import add_item
 from ingest.readers.validate import EntryCollector, file_error, kind
 from ingest.records import FileRead
 
+EXPORT_FORMAT = "trustlens-export"
+"""The ``format`` of a ``GET /v1/export`` document; its ``entries`` are plain entry objects."""
+
 
 def read_json(path: Path, name: str) -> FileRead:
     """Read a JSON array (sources ``name:item``) or Day One export (sources ``name:entry``)."""
@@ -23,7 +26,14 @@ def read_json(path: Path, name: str) -> FileRead:
     except (FileProblem, ValueError) as problem:
         return file_error(str(path), str(problem))
     collector = EntryCollector(str(path))
-    if dayone.is_dayone(data):
+    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
+        # Checked before Day One: an export also has an "entries" list, of plain objects.
+        items = data.get("entries")
+        if not isinstance(items, list):
+            return file_error(str(path), 'a trustlens export without an "entries" list')
+        for number, item in enumerate(items, start=1):
+            add_item(collector, f"{name}:{number}", item)
+    elif dayone.is_dayone(data):
         assert isinstance(data, dict)
         dayone.add_entries(data, collector, f"{name}:")
     elif isinstance(data, list):
