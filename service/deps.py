@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest.store import User, user_for_api_key
 from service.container import Container
+from service.middleware import USER_SCOPE_KEY, user_hash
 
 bearer = HTTPBearer(auto_error=False, description="A user's API key, or the admin key.")
 
@@ -44,12 +45,14 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(session: SessionDep, creds: Credentials) -> User:
+def get_current_user(request: Request, session: SessionDep, creds: Credentials) -> User:
     if creds is None:
         raise _unauthorized("Missing bearer API key (Authorization: Bearer <key>).")
     user = user_for_api_key(session, creds.credentials)
     if user is None:
         raise _unauthorized("Unknown or revoked API key.")
+    # For the access log: a pseudonym of the user, never the id or the name.
+    request.scope[USER_SCOPE_KEY] = user_hash(user.id)
     return user
 
 

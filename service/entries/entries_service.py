@@ -1,13 +1,40 @@
-"""Store one entry and index it before returning, so the next question can use it."""
+"""Entries through the API: write, update, delete, list, import, and index status.
+
+Every read and write goes through ``UserEntries`` (``EntryQueries`` only adds the list
+and delete queries the API needs, still bound to one user). The entry store stays the
+source of truth: writes are committed before they are indexed, and a delete first marks
+the entry unindexed, then removes its chunks from Chroma, then deletes the row, so a
+crash at any point leaves either the entry (re-indexed at start-up, delete can be
+retried) or nothing at all, never chunks of a deleted entry.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import binascii
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
-from ingest.readers.validate import Invalid, check_date, check_id, check_tags, check_text
-from ingest.store import Entry, UserEntries, derived_entry_id
+from sqlalchemy import and_, delete, func, or_, select
+
+from ingest.readers import read_path
+from ingest.readers.jsonl import add_item
+from ingest.readers.validate import (
+    EntryCollector,
+    Invalid,
+    check_date,
+    check_id,
+    check_tags,
+    check_text,
+)
+from ingest.records import FileRead, Rejected
+from ingest.store import Chunk, Entry, IndexState, UserEntries, derived_entry_id
+from ingest.vector_index import user_filter
 from service.container import Container
 
 T = TypeVar("T")
@@ -20,6 +47,10 @@ class EntryInvalid(ValueError):
         self.reason = reason
 
 
+class TooLarge(ValueError):
+    """A request over one of the documented limits (413)."""
+
+
 @dataclass
 class SavedEntry:
     entry: Entry
@@ -27,11 +58,75 @@ class SavedEntry:
     indexed: bool
 
 
+@dataclass(frozen=True)
+class IndexStatus:
+    entry_id: str
+    date: dt.date
+    indexed: bool
+    indexed_at: dt.datetime | None
+    chunks: int  # chunks of the indexed version (0 while not indexed)
+    index_chunks: int | None = None  # chunks found in the vector index right now
+
+
+class EntryQueries(UserEntries):
+    """``UserEntries`` plus the paged list and the delete the API needs (same one user)."""
+
+    def page_after(
+        self,
+        after: tuple[dt.date, str] | None,
+        since: dt.date | None,
+        until: dt.date | None,
+        entry_ids: set[str] | None,
+        limit: int,
+    ) -> list[Entry]:
+        stmt = select(Entry).where(Entry.user_id == self.user_id)
+        if since:
+            stmt = stmt.where(Entry.date >= since)
+        if until:
+            stmt = stmt.where(Entry.date <= until)
+        if entry_ids is not None:
+            stmt = stmt.where(Entry.entry_id.in_(sorted(entry_ids)))
+        if after:
+            d, eid = after
+            stmt = stmt.where(or_(Entry.date > d, and_(Entry.date == d, Entry.entry_id > eid)))
+        return list(self.session.scalars(stmt.order_by(Entry.date, Entry.entry_id).limit(limit)))
+
+    def chunk_counts(self, entries: Sequence[Entry]) -> dict[int, int]:
+        pks = [e.pk for e in entries]
+        out = dict.fromkeys(pks, 0)
+        for i in range(0, len(pks), 500):
+            rows = self.session.execute(
+                select(Chunk.entry_pk, func.count())
+                .where(Chunk.user_id == self.user_id, Chunk.entry_pk.in_(pks[i : i + 500]))
+                .group_by(Chunk.entry_pk)
+            )
+            for pk, n in rows:
+                out[pk] = int(n)
+        return out
+
+    def mark_unindexed(self, entry: Entry) -> None:
+        self._own(entry)
+        self.session.execute(delete(IndexState).where(IndexState.entry_pk == entry.pk))
+        self.bump_revision()
+
+    def delete(self, entry: Entry) -> None:
+        self._own(entry)
+        self.session.delete(entry)  # chunks and index state go with it (cascade)
+        self.bump_revision()
+        self.session.flush()
+
+
+# ---------------------------------------------------------------------------- writes
+
+
 def save_entry(
     c: Container, user_id: str, *, id: object, date: object, text: object, tags: object
 ) -> SavedEntry:
     """Validate with the same rules as file import, commit, then index."""
     clean_text = _checked("text", check_text, text)
+    limit = c.settings.max_entry_chars
+    if len(clean_text) > limit:
+        raise EntryInvalid("text", f"longer than the limit of {limit} characters")
     clean_date = _checked("date", check_date, date)
     clean_id = _checked("id", check_id, id)
     clean_tags = _checked("tags", check_tags, tags)
@@ -46,6 +141,49 @@ def save_entry(
     return SavedEntry(entry=entry, status=status, indexed=is_indexed(c, user_id, eid))
 
 
+def update_entry(
+    c: Container,
+    user_id: str,
+    entry_id: str,
+    *,
+    date: object | None = None,
+    text: object | None = None,
+    tags: object | None = None,
+) -> SavedEntry | None:
+    """Change an existing entry (fields left ``None`` keep their value); None if absent."""
+    found = get_entry(c, user_id, entry_id)
+    if found is None:
+        return None
+    old, _ = found
+    return save_entry(
+        c,
+        user_id,
+        id=entry_id,
+        date=old.date.isoformat() if date is None else date,
+        text=old.text if text is None else text,
+        tags=list(old.tags) if tags is None else tags,
+    )
+
+
+def delete_entry(c: Container, user_id: str, entry_id: str) -> bool:
+    """Remove an entry from the index and the store (in the crash-safe order above)."""
+    with c.sessions() as session:
+        store = EntryQueries(session, user_id)
+        entry = store.get(entry_id)
+        if entry is None:
+            return False
+        store.mark_unindexed(entry)
+        session.commit()
+    c.index.delete_entries(user_id, [entry_id])
+    with c.sessions() as session:
+        store = EntryQueries(session, user_id)
+        entry = store.get(entry_id)
+        if entry is not None:
+            store.delete(entry)
+        session.commit()
+    return True
+
+
 def _checked(field: str, check: Callable[[object], T], value: object) -> T:
     try:
         return check(value)
@@ -53,10 +191,17 @@ def _checked(field: str, check: Callable[[object], T], value: object) -> T:
         raise EntryInvalid(field, e.reason) from None
 
 
+# ----------------------------------------------------------------------------- reads
+
+
+def _is_current(e: Entry) -> bool:
+    return bool(e.index_state and e.index_state.indexed_hash == e.content_hash)
+
+
 def is_indexed(c: Container, user_id: str, entry_id: str) -> bool:
     with c.sessions() as session:
         e = UserEntries(session, user_id).get(entry_id)
-        return bool(e and e.index_state and e.index_state.indexed_hash == e.content_hash)
+        return bool(e and _is_current(e))
 
 
 def get_entry(c: Container, user_id: str, entry_id: str) -> tuple[Entry, bool] | None:
@@ -64,5 +209,160 @@ def get_entry(c: Container, user_id: str, entry_id: str) -> tuple[Entry, bool] |
         e = UserEntries(session, user_id).get(entry_id)
         if e is None:
             return None
-        indexed = bool(e.index_state and e.index_state.indexed_hash == e.content_hash)
-        return e, indexed
+        return e, _is_current(e)
+
+
+class CursorInvalid(ValueError):
+    pass
+
+
+def encode_cursor(e: Entry) -> str:
+    raw = json.dumps([e.date.isoformat(), e.entry_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.date, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        d, eid = json.loads(raw)
+        return dt.date.fromisoformat(d), str(eid)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise CursorInvalid("not a cursor this API returned") from None
+
+
+@dataclass
+class Page:
+    items: list[tuple[Entry, bool]]
+    next_cursor: str | None
+
+
+def list_entries(
+    c: Container,
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    tag: str | None = None,
+    entry_ids: set[str] | None = None,
+) -> Page:
+    """One page in (date, id) order; the cursor is the last item's position.
+
+    The tag filter runs over fetched rows (tags are a JSON list, which SQLite and
+    PostgreSQL query differently), so rows are fetched in batches until the page fills.
+    """
+    after = decode_cursor(cursor) if cursor else None
+    out: list[tuple[Entry, bool]] = []
+    with c.sessions() as session:
+        store = EntryQueries(session, user_id)
+        batch = max(limit + 1, 100) if tag else limit + 1
+        while len(out) <= limit:
+            rows = store.page_after(after, since, until, entry_ids, batch)
+            for e in rows:
+                if tag is None or tag in e.tags:
+                    out.append((e, _is_current(e)))
+                    if len(out) > limit:
+                        break
+            if len(rows) < batch:
+                break
+            after = (rows[-1].date, rows[-1].entry_id)
+    more = len(out) > limit
+    out = out[:limit]
+    return Page(out, encode_cursor(out[-1][0]) if more and out else None)
+
+
+def index_statuses(
+    c: Container,
+    user_id: str,
+    *,
+    entry_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    check_index: bool = False,
+) -> list[IndexStatus]:
+    """Whether each entry's current version is indexed, when, and in how many chunks."""
+    with c.sessions() as session:
+        store = EntryQueries(session, user_id)
+        if entry_id is not None:
+            one = store.get(entry_id)
+            entries = [one] if one else []
+        else:
+            entries = store.page_after(None, since, until, None, 1_000_000)
+        counts = store.chunk_counts(entries)
+        out = []
+        for e in entries:
+            current = _is_current(e)
+            state = e.index_state
+            out.append(
+                IndexStatus(
+                    entry_id=e.entry_id,
+                    date=e.date,
+                    indexed=current,
+                    indexed_at=state.indexed_at if state and current else None,
+                    chunks=counts[e.pk] if current else 0,
+                )
+            )
+    if check_index and out:
+        found = _index_chunk_counts(c, user_id, [s.entry_id for s in out])
+        out = [IndexStatus(**{**s.__dict__, "index_chunks": found.get(s.entry_id, 0)}) for s in out]
+    return out
+
+
+def _index_chunk_counts(c: Container, user_id: str, entry_ids: list[str]) -> dict[str, int]:
+    where: Any = {"$and": [user_filter(user_id), {"entry_id": {"$in": entry_ids}}]}
+    got = c.index.collection.get(where=where, include=["metadatas"])
+    counts: dict[str, int] = {}
+    for meta in got.get("metadatas") or []:
+        eid = str(meta["entry_id"])
+        counts[eid] = counts.get(eid, 0) + 1
+    return counts
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def _enforce_limits(c: Container, reads: list[FileRead]) -> list[FileRead]:
+    n = sum(len(fr.entries) for fr in reads)
+    if n > c.settings.max_batch_entries:
+        raise TooLarge(
+            f"{n} entries in one import; the limit is {c.settings.max_batch_entries} "
+            "(TRUSTLENS_MAX_BATCH_ENTRIES): split the import."
+        )
+    limit = c.settings.max_entry_chars
+    for fr in reads:
+        keep = []
+        for e in fr.entries:
+            if len(e.text) > limit:
+                fr.rejected.append(
+                    Rejected(e.source, f"text longer than the limit of {limit} characters")
+                )
+            else:
+                keep.append(e)
+        fr.entries = keep
+    return reads
+
+
+def import_items(c: Container, user_id: str, items: Iterable[object]) -> dict[str, object]:
+    """Bulk import from a JSON body: the same validation and report as a file import."""
+    collector = EntryCollector("request")
+    for number, item in enumerate(items, start=1):
+        add_item(collector, f"request:{number}", item)
+    reads = _enforce_limits(c, [collector.result])
+    return c.importer.import_reads(user_id, reads).as_dict()
+
+
+def import_upload(c: Container, user_id: str, filename: str, data: bytes) -> dict[str, object]:
+    """Bulk import of one uploaded file, in any format ``trustlens ingest`` reads."""
+    name = Path(filename.replace("\\", "/")).name or "upload"
+    with tempfile.TemporaryDirectory(prefix="trustlens-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        reads = read_path(path)
+        for fr in reads:
+            # Report the upload's name, never the server's temporary folder.
+            fr.path = fr.path.replace(str(path), name).replace(tmp, "")
+            if fr.error:
+                fr.error = fr.error.replace(str(path), name).replace(tmp, "")
+        reads = _enforce_limits(c, reads)
+        return c.importer.import_reads(user_id, reads).as_dict()

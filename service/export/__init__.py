@@ -1,0 +1,1 @@
+"""Everything a person stored, as one JSON document that import reads back."""

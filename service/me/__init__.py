@@ -1,0 +1,1 @@
+"""The caller's account: who am I, key rotation, and deleting everything (``/v1/me``)."""

@@ -1,0 +1,108 @@
+"""``POST /v1/search``: the retriever's ranked chunks, for frontends that show raw evidence.
+
+It runs the same hybrid retriever as ask (always bound to the caller), so a chunk here
+is exactly what an answer could quote; ``text == entry.text[start:end]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from ingest.store import UserEntries
+from service.deps import ContainerDep, CurrentUser
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=2000, examples=["felt let down by Jonah"])
+    k: int = Field(default=10, ge=1, le=100, description="How many chunks to return.")
+    since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
+    until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid", description="hybrid (default), dense vectors only, or BM25 only."
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _range(cls, until: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        since = info.data.get("since")
+        if since and until and since > until:
+            raise ValueError("since must not be after until")
+        return until
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"query": "felt let down by Jonah", "k": 5, "since": "2024-01-01"}]
+        }
+    }
+
+
+class SearchHit(BaseModel):
+    entry_id: str
+    date: str
+    text: str = Field(description="The chunk: entry text[start:end].")
+    start: int
+    end: int
+    score: float = Field(description="Fused rank score (higher is better).")
+    similarity: float = Field(description="Cosine similarity of the chunk to the query.")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "query": "felt let down by Jonah",
+                    "hits": [
+                        {
+                            "entry_id": "m002",
+                            "date": "2024-01-10",
+                            "text": "Jonah came home late again and I felt let down.",
+                            "start": 0,
+                            "end": 47,
+                            "score": 0.0328,
+                            "similarity": 0.71,
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
+
+@router.post("/search", summary="Ranked chunks of your journal")
+def search(body: SearchRequest, user: CurrentUser, c: ContainerDep) -> SearchResponse:
+    if len(body.query) > c.settings.max_question_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"query: at most {c.settings.max_question_chars} characters",
+        )
+    if not body.query.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "query: is empty")
+    retriever = c.retriever(user.id, since=body.since, until=body.until, mode=body.mode)
+    docs = retriever.invoke(body.query, k=body.k)
+    # The store is the source of truth: a chunk whose entry is gone is not shown.
+    with c.sessions() as session:
+        live = UserEntries(session, user.id).get_many(str(d.metadata["entry_id"]) for d in docs)
+    hits = [
+        SearchHit(
+            entry_id=str(m["entry_id"]),
+            date=str(m["date"]),
+            text=d.page_content,
+            start=int(m["start"]),
+            end=int(m["end"]),
+            score=float(m["score"]),
+            similarity=float(m["similarity"]),
+        )
+        for d in docs
+        if (m := d.metadata)["entry_id"] in live
+    ]
+    return SearchResponse(query=body.query, hits=hits)
