@@ -7,11 +7,20 @@ assertion here is about exact characters and exact offsets.
 from __future__ import annotations
 
 import itertools
+import json
 import random
+from pathlib import Path
 
 import pytest
 
-from ingest.chunking import Span, chunk_spans, sentence_spans, word_count
+from ingest.chunking import (
+    Span,
+    _blocks,
+    _plain_sentences,
+    chunk_spans,
+    sentence_spans,
+    word_count,
+)
 
 
 def texts(text: str, spans: list[Span]) -> list[str]:
@@ -221,3 +230,53 @@ def test_random_journal_text_obeys_every_rule(seed: int) -> None:
             t = "  \n" + t
         for max_words in (5, 12, 90):
             check_chunks(t, max_words)
+
+
+# ------------------------------------------------------- fast path agrees with pysbd
+
+_EDGE = [
+    "Call me. I left.", "Call me. Then I left.", "Yum! That was good.", "Dr. Smith came. He left.",
+    "It is. The end.", "That is. I know.", "Say no. I won't.", "Fine, no. I'm done.",
+    "Fine, no. I'll go.", "Fine, no. Ivy came.", "Go to St. Louis. Then home.", "Word.  Next one.",
+    "We met in Jan. It was cold.", "He said no. 5 times.", "Really? Yes! No. Maybe.",
+    "My parents' house. Their car.", "Weird spacing . Here.", "Twice!! Really.", "What?! Yes.",
+    "Hi. I. Am. Here.", "It is 3:30 now. Go.", "a lower start. Then more.", "Hmm... Okay.",
+    "Art. I like it.", "vs. Them.", "Etc. Whatever.", "She said 'no. Never.' Then left.",
+    "Co. KG it is. Fine.", "Ends with me.", "Ends with Yum!", "We--the two of us. Fine.",
+]  # fmt: skip
+_PROSE = [
+    "I", "me", "my", "is", "no", "ok", "ill", "may", "Dr", "Mr", "Sam", "trust", "felt", "hurt",
+    "I'm", "I'll", "didn't", "parents'", "don’t", "Yum", "St", "Jan", "it", "again", "3", "10:30",
+    "well,", "so;", "half-true", "etc", "vs", "Then", "We", "Mum",
+]  # fmt: skip
+_PROSE_SEPS = [" ", " ", " ", " ", ". ", "! ", "? ", ".  ", ".\n", "\n\n", "!! ", " . "]
+
+
+def _journal_texts() -> list[str]:
+    from eval.bench_common import synthetic_entries
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    out = [e["text"] for e in synthetic_entries(300, 5)]
+    out += [json.loads(line)["text"] for line in (root / "maya" / "journal.jsonl").open()]
+    out += [p.read_text() for p in sorted((root / "theo").glob("*.md"))]
+    return out
+
+
+def test_fast_path_splits_real_journals_exactly_like_pysbd() -> None:
+    journals = _journal_texts()
+    for t in [*journals, *_EDGE]:
+        assert sentence_spans(t) == sentence_spans(t, fast_path=False), t
+    # The comparison means something only if the fast path does most of the work.
+    blocks = [t[a:b] for t in journals for a, b in _blocks(t)]
+    plain = sum(_plain_sentences(b) is not None for b in blocks)
+    assert plain > 0.5 * len(blocks)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fast_path_agrees_with_pysbd_on_random_prose(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(150):
+        t = "".join(
+            rng.choice(_PROSE) + rng.choice(_PROSE_SEPS) for _ in range(rng.randint(1, 25))
+        )
+        assert sentence_spans(t) == sentence_spans(t, fast_path=False), t
