@@ -39,6 +39,15 @@ def _register_eval() -> None:
 
 _register_eval()
 
+
+def _register_insight() -> None:
+    from service.insight.insight_cli import register
+
+    register(app)
+
+
+_register_insight()
+
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Whose journal (created if new).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -184,7 +193,15 @@ def serve(
     import uvicorn
 
     _container().close()  # validate settings before starting workers
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # access_log off: the app writes its own JSON access log (route templates, no query).
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -224,7 +241,9 @@ def demo(
     if not no_serve:
         import uvicorn
 
-        uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+        uvicorn.run(
+            "service.app:create_app", factory=True, host=host, port=port, access_log=False
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover
