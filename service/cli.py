@@ -39,15 +39,6 @@ def _register_eval() -> None:
 
 _register_eval()
 
-
-def _register_insight() -> None:
-    from service.insight.insight_cli import register
-
-    register(app)
-
-
-_register_insight()
-
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Whose journal (created if new).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
