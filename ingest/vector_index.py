@@ -173,17 +173,25 @@ class ChromaIndex:
         return out, vectors
 
     def vectors(self, user_id: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of these chunks (only the user's own)."""
+        """Stored vectors of these chunks (only the user's own; other ids are dropped).
+
+        Fetched by id alone, then kept only where the record's ``user_id`` is this
+        user's: Chroma evaluates a ``where`` clause over the whole collection before it
+        looks at the ids (seconds at 100k chunks, against milliseconds by id), so here
+        the isolation check runs in Python, on every record returned, in this one place.
+        """
+        _require_user(user_id)
         if not chunk_ids:
             return {}
-        got = self.collection.get(
-            ids=list(chunk_ids), where=user_filter(user_id), include=["embeddings"]
-        )
+        got = self.collection.get(ids=list(chunk_ids), include=["embeddings", "metadatas"])
         embs = got.get("embeddings")
-        if embs is None:
+        metas = got.get("metadatas")
+        if embs is None or metas is None:
             return {}
         return {
-            cid: np.asarray(e, dtype=np.float32) for cid, e in zip(got["ids"], embs, strict=True)
+            cid: np.asarray(e, dtype=np.float32)
+            for cid, e, meta in zip(got["ids"], embs, metas, strict=True)
+            if meta is not None and meta.get("user_id") == user_id
         }
 
     def documents(

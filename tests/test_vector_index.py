@@ -7,6 +7,7 @@ one ever comes back for the other.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -341,3 +342,12 @@ def test_vectors_never_returns_another_users_chunks(index: ChromaIndex) -> None:
     assert index.vectors("carol", ["ana/e1/0"]) == {}
     with pytest.raises(ValueError, match="one user"):
         index.vectors("", ["ana/e1/0"])
+
+
+def test_vectors_checks_the_owner_in_the_record_not_the_id(index: ChromaIndex) -> None:
+    # Ids are fetched without a where clause; ownership comes from each record's user_id.
+    d = dt.date(2024, 1, 1)
+    index.upsert([dataclasses.replace(rec("bo", "e9", 0, d, E3), chunk_id="ana/e9/0")])
+    index.upsert([rec("ana", "e1", 0, d, E1)])
+    assert list(index.vectors("ana", ["ana/e9/0", "ana/e1/0"])) == ["ana/e1/0"]
+    assert list(index.vectors("bo", ["ana/e9/0", "ana/e1/0"])) == ["ana/e9/0"]
