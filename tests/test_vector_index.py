@@ -105,7 +105,9 @@ def test_upsert_carries_all_metadata(index: ChromaIndex) -> None:
     index.upsert([r])
     got = index.collection.get(ids=["ana/e1/2"], include=["metadatas", "documents", "embeddings"])
     assert got["ids"] == ["ana/e1/2"]
-    assert got["metadatas"][0] == {
+    metas, embs = got["metadatas"], got["embeddings"]
+    assert metas is not None and embs is not None
+    assert metas[0] == {
         "user_id": "ana",
         "entry_id": "e1",
         "date": "2024-03-09",
@@ -114,7 +116,7 @@ def test_upsert_carries_all_metadata(index: ChromaIndex) -> None:
         "end": 42,
     }
     assert got["documents"] == ["I trusted him again — 🙂"]
-    assert [round(float(x), 6) for x in got["embeddings"][0]] == [0.6, 0.8, 0.0, 0.0]
+    assert [round(float(x), 6) for x in embs[0]] == [0.6, 0.8, 0.0, 0.0]
     assert index.count("ana") == 1
 
 
