@@ -109,7 +109,7 @@ def install(app: FastAPI) -> None:
 # ---------------------------------------------------------------------------- OpenAPI
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "A body that cannot be parsed (bad encoding, broken multipart)",
     401: "Missing, unknown or revoked bearer key",
     403: "Not allowed with this key",
     404: "Not found (or not yours: the two are never told apart)",
@@ -166,6 +166,8 @@ def document(app: FastAPI) -> None:
                     needed.add(401)
                 if op.get("parameters") or op.get("requestBody"):
                     needed.add(422)
+                if op.get("requestBody"):
+                    needed.add(400)  # a body that cannot be parsed at all
                 for status in needed:
                     responses.setdefault(str(status), {})
                 for code, resp in list(responses.items()):

@@ -42,6 +42,16 @@ EXAMPLE = (
     '"mode": "extractive", "citations": []}\n\n'
 )
 
+# One server-sent event; ``data`` is a JSON document (a step, the answer, or a problem).
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["step", "answer", "error"]},
+        "data": {"type": "string", "description": "JSON"},
+    },
+    "required": ["event", "data"],
+}
+
 
 class EventStreamResponse(StreamingResponse):
     media_type = "text/event-stream"
@@ -89,7 +99,7 @@ class StepEvents(BaseCallbackHandler):
         200: {
             "description": "Server-sent events: step events, then one answer event "
             "(the POST /v1/ask JSON).",
-            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA, "example": EXAMPLE}},
         }
     },
     summary="Ask, with progress as server-sent events",

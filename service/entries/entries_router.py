@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile,
 from pydantic import BaseModel, Field
 
 from ingest.store import Entry
+from service.api_types import UtcDatetime
 from service.deps import ContainerDep, CurrentUser
 from service.entries import entries_service as svc
 from service.entries.entries_service import CursorInvalid, EntryInvalid, TooLarge
@@ -167,7 +168,7 @@ class IndexStatusModel(BaseModel):
     entry_id: str
     date: str
     indexed: bool = Field(description="The current version is in the search index.")
-    indexed_at: dt.datetime | None
+    indexed_at: UtcDatetime | None
     chunks: int = Field(description="Chunks of the indexed version (0 while not indexed).")
     index_chunks: int | None = Field(
         default=None, description="Chunks found in the vector index just now."

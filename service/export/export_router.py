@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ingest.readers.jsonfile import EXPORT_FORMAT
 from ingest.store import UserEntries
+from service.api_types import UtcDatetime
 from service.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["export"])
@@ -75,13 +76,13 @@ class ExportedEntry(BaseModel):
 
 class ExportedUser(BaseModel):
     name: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class ExportDocument(BaseModel):
     format: Literal["trustlens-export"] = EXPORT_FORMAT  # type: ignore[assignment]
     version: int = 1
-    exported_at: dt.datetime
+    exported_at: UtcDatetime
     user: ExportedUser
     entries: list[ExportedEntry]
     sections: dict[str, Any] = Field(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from ingest.store import UserEntries
+from service.api_types import UtcDatetime
 from service.deps import ContainerDep, CurrentUser, SessionDep
 from service.me.me_service import active_keys, delete_user, issue_key
 
@@ -17,7 +16,7 @@ router = APIRouter(prefix="/v1/me", tags=["me"])
 class Me(BaseModel):
     user_id: str
     name: str
-    created_at: dt.datetime
+    created_at: UtcDatetime
     entries: int = Field(description="How many entries you have stored.")
     active_keys: int
 
