@@ -7,6 +7,7 @@ never wrote, so any leak shows up in Bob's responses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -274,3 +275,163 @@ def test_store_and_index_refuse_an_empty_user(container: Container) -> None:
         container.index.query("", [1.0] + [0.0] * 255, 3)
     with pytest.raises(ValueError, match="only ever read or written for one user"):
         container.index.documents("")
+
+
+# ------------------------------------------------------------- every route, two users
+
+NOT_THERE = "no-such-entry"
+
+
+def same_404(client: TestClient, method: str, path: str, bob: Person, **kw: Any) -> None:
+    """Bob gets for Alice's entry exactly what he gets for an id nobody has."""
+    r = client.request(method, path.format(eid="alice-only"), headers=bob.headers, **kw)
+    n = client.request(method, path.format(eid=NOT_THERE), headers=bob.headers, **kw)
+    assert (r.status_code, n.status_code) == (404, 404)
+    assert r.json() == {**n.json(), "detail": n.json()["detail"].replace(NOT_THERE, "alice-only")}
+    assert MARK not in r.text
+
+
+def alice_untouched(client: TestClient, container: Container, alice: Person) -> None:
+    got = client.get("/v1/entries/alice-only", headers=alice.headers).json()
+    assert (got["date"], got["text"], got["indexed"]) == (*ALICE["alice-only"], True)
+    assert client.get("/v1/me", headers=alice.headers).json()["entries"] == len(ALICE)
+    assert container.index.count(alice.user_id) >= len(ALICE)
+    hits = client.post("/v1/search", json={"query": MARK}, headers=alice.headers).json()["hits"]
+    assert "alice-only" in {h["entry_id"] for h in hits}
+
+
+def walk_entries(client: TestClient, container: Container, alice: Person, bob: Person) -> None:
+    same_404(client, "GET", "/v1/entries/{eid}", bob)
+    same_404(client, "GET", "/v1/entries/{eid}/status", bob)
+    same_404(client, "PUT", "/v1/entries/{eid}", bob, json={"date": "2024-01-01", "text": "x"})
+    same_404(client, "PATCH", "/v1/entries/{eid}", bob, json={"text": "overwritten"})
+    same_404(client, "DELETE", "/v1/entries/{eid}", bob)
+    alice_untouched(client, container, alice)
+
+    # Lists, status lists and counts hold Bob's entries only, whatever the filter.
+    for params in ({}, {"since": "2024-04-01"}, {"tag": MARK}, {"limit": 1}):
+        r = client.get("/v1/entries", params=params, headers=bob.headers)
+        assert {e["id"] for e in r.json()["items"]} <= set(BOB)
+        assert MARK not in r.text
+    assert [e["id"] for e in client.get("/v1/entries", headers=bob.headers).json()["items"]] == [
+        "x1",
+        "x2",
+        "x3",
+    ]
+    # Alice's cursor is no key to her journal.
+    cur = client.get("/v1/entries", params={"limit": 1}, headers=alice.headers).json()
+    r = client.get("/v1/entries", params={"cursor": cur["next_cursor"]}, headers=bob.headers)
+    assert {e["id"] for e in r.json()["items"]} <= set(BOB) and MARK not in r.text
+    st = client.get("/v1/index/status", headers=bob.headers).json()
+    assert ({s["entry_id"] for s in st["items"]}, st["indexed"], st["pending"]) == (
+        set(BOB),
+        len(BOB),
+        0,
+    )
+    alone = client.get("/v1/index/status", params={"since": "2024-04-01"}, headers=bob.headers)
+    assert alone.json() == {"items": [], "indexed": 0, "pending": 0}
+    for eid in BOB:  # same ids as Alice's: Bob's own status, not hers
+        s = client.get(f"/v1/entries/{eid}/status", headers=bob.headers).json()
+        assert s["date"] == BOB[eid][0]
+
+    # Writing Alice's id creates Bob's own entry: "imported", never "updated".
+    new = {"id": "alice-only", "date": "2024-05-01", "text": "Bob's own words."}
+    r = client.post("/v1/entries", json=new, headers=bob.headers)
+    assert (r.status_code, r.json()["status"]) == (201, "imported")
+    assert client.delete("/v1/entries/alice-only", headers=bob.headers).status_code == 204
+    rep = client.post("/v1/entries/import", json={"entries": [new]}, headers=bob.headers).json()
+    assert (rep["totals"]["imported"], rep["totals"]["updated"]) == (1, 0)
+    assert client.delete("/v1/entries/alice-only", headers=bob.headers).status_code == 204
+    line = json.dumps(new).encode()
+    r = client.post(
+        "/v1/entries/import/file", files={"file": ("b.jsonl", line)}, headers=bob.headers
+    )
+    assert (r.json()["totals"]["imported"], r.json()["totals"]["updated"]) == (1, 0)
+    assert client.delete("/v1/entries/alice-only", headers=bob.headers).status_code == 204
+    alice_untouched(client, container, alice)
+
+
+def walk_reading(client: TestClient, alice: Person, bob: Person) -> None:
+    for q in [*QUESTIONS, MARK]:
+        for mode in ("hybrid", "dense", "bm25"):
+            r = client.post("/v1/search", json={"query": q, "mode": mode}, headers=bob.headers)
+            assert r.status_code == 200
+            assert {h["entry_id"] for h in r.json()["hits"]} <= set(BOB)
+            assert MARK not in json.dumps(r.json()["hits"])
+            for h in r.json()["hits"]:
+                assert BOB[h["entry_id"]][1][h["start"] : h["end"]] == h["text"]
+    r = client.post("/v1/search", json={"query": MARK, "mode": "bm25"}, headers=bob.headers)
+    assert r.json()["hits"] == []
+    for q in QUESTIONS:
+        ans = client.post("/v1/ask", json={"question": q}, headers=bob.headers).json()
+        assert_only_own(ans, bob)
+    with client.stream(
+        "POST", "/v1/ask/stream", json={"question": QUESTIONS[3]}, headers=bob.headers
+    ) as s:
+        body = s.read().decode()
+    final = json.loads(body.strip().split("\n\n")[-1].split("data: ", 1)[1])
+    assert_only_own(final, bob)
+    assert MARK not in json.dumps(final["citations"])
+    doc = client.get("/v1/export", headers=bob.headers).json()
+    assert {e["id"] for e in doc["entries"]} == set(BOB)
+    assert doc["user"]["name"] == "bob" and MARK not in json.dumps(doc)
+    me = client.get("/v1/me", headers=bob.headers).json()
+    assert (me["user_id"], me["name"], me["entries"]) == (bob.user_id, "bob", len(BOB))
+    for path in ("/healthz", "/readyz"):
+        r = client.get(path, headers=bob.headers)
+        assert r.status_code == 200 and MARK not in r.text and alice.user_id not in r.text
+
+
+def walk_accounts(client: TestClient, container: Container, alice: Person, bob: Person) -> None:
+    # A user key is no admin key: Bob cannot make himself a key for Alice.
+    for body in ({}, {"revoke_existing": True}):
+        r = client.post("/v1/users/alice/keys", json=body, headers=bob.headers)
+        assert r.status_code == 403
+    assert client.post("/v1/users", json={"name": "eve"}, headers=bob.headers).status_code == 403
+    # Rotating or deleting Bob touches nothing of Alice's.
+    new = client.post("/v1/me/keys/rotate", headers=bob.headers).json()["api_key"]
+    assert client.get("/v1/me", headers=alice.headers).status_code == 200
+    bob.headers = {"Authorization": f"Bearer {new}"}
+    assert client.delete("/v1/me", headers=bob.headers).status_code == 204
+    assert container.index.count(bob.user_id) == 0
+    alice_untouched(client, container, alice)
+    for eid, (date, text) in ALICE.items():
+        got = client.get(f"/v1/entries/{eid}", headers=alice.headers).json()
+        assert (got["date"], got["text"]) == (date, text)
+
+
+WALKED = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/v1/users"),
+    ("post", "/v1/users/{name}/keys"),
+    ("get", "/v1/me"),
+    ("delete", "/v1/me"),
+    ("post", "/v1/me/keys/rotate"),
+    ("post", "/v1/entries"),
+    ("get", "/v1/entries"),
+    ("post", "/v1/entries/import"),
+    ("post", "/v1/entries/import/file"),
+    ("get", "/v1/entries/{entry_id}"),
+    ("put", "/v1/entries/{entry_id}"),
+    ("patch", "/v1/entries/{entry_id}"),
+    ("delete", "/v1/entries/{entry_id}"),
+    ("get", "/v1/entries/{entry_id}/status"),
+    ("get", "/v1/index/status"),
+    ("post", "/v1/search"),
+    ("post", "/v1/ask"),
+    ("post", "/v1/ask/stream"),
+    ("get", "/v1/export"),
+}
+
+
+def test_two_users_walk_every_route(
+    client: TestClient, container: Container, alice: Person, bob: Person
+) -> None:
+    spec = client.get("/openapi.json").json()
+    routes = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    # A new route fails here until the walk covers it.
+    assert routes == WALKED, f"routes not in the isolation walk: {sorted(routes - WALKED)}"
+    walk_entries(client, container, alice, bob)
+    walk_reading(client, alice, bob)
+    walk_accounts(client, container, alice, bob)
