@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,6 @@ from ingest.store import (
     Entry,
     UserEntries,
     all_user_ids,
-    bytes_to_vector,
     text_hash,
     vector_to_bytes,
 )
@@ -103,7 +103,7 @@ class Indexer:
                     start=c.start,
                     end=c.end,
                     text=e.text[c.start : c.end],
-                    embedding=bytes_to_vector(cached[c.text_hash]),
+                    embedding=np.frombuffer(cached[c.text_hash], dtype=np.float32),
                 )
                 for e, c in all_chunks
             ]

@@ -379,7 +379,16 @@ class UserEntries:
     def mark_indexed(self, entries: Sequence[Entry]) -> None:
         for e in entries:
             self._own(e)
-            state = self.session.get(IndexState, e.pk)
+        # One query for the existing states, not one per entry.
+        pks = [e.pk for e in entries]
+        states: dict[int, IndexState] = {}
+        for i in range(0, len(pks), 500):
+            rows = self.session.scalars(
+                select(IndexState).where(IndexState.entry_pk.in_(pks[i : i + 500]))
+            )
+            states.update((st.entry_pk, st) for st in rows)
+        for e in entries:
+            state = states.get(e.pk)
             if state is None:
                 self.session.add(IndexState(entry_pk=e.pk, indexed_hash=e.content_hash))
             else:

@@ -50,7 +50,7 @@ class IndexRecord:
     start: int
     end: int
     text: str
-    embedding: Sequence[float]
+    embedding: Sequence[float] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class ChromaIndex:
                 _require_user(r.user_id)
             self.collection.upsert(
                 ids=[r.chunk_id for r in batch],
-                embeddings=np.asarray([list(r.embedding) for r in batch], dtype=np.float32),
+                embeddings=np.stack([np.asarray(r.embedding, dtype=np.float32) for r in batch]),
                 documents=[r.text for r in batch],
                 metadatas=[
                     {
