@@ -559,7 +559,11 @@ def test_question_limit_is_a_setting(tmp_path: Path) -> None:
     try:
         with TestClient(create_app(container=c)) as client:
             h = new_user(client, "ana")
-            for path, key in (("/v1/search", "query"), ("/v1/ask/stream", "question")):
+            for path, key in (
+                ("/v1/search", "query"),
+                ("/v1/ask", "question"),
+                ("/v1/ask/stream", "question"),
+            ):
                 r = client.post(path, json={key: "x" * 11}, headers=h)
                 assert_problem(r, 422, f"{key}: at most 10 characters")
             assert client.post("/v1/search", json={"query": "x" * 10}, headers=h).status_code == 200

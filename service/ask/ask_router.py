@@ -12,7 +12,7 @@ from service.deps import ContainerDep, CurrentUser
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = 2000  # the schema's ceiling; TRUSTLENS_MAX_QUESTION_CHARS may be lower
 
 
 class AskRequest(BaseModel):
@@ -36,6 +36,11 @@ class AskRequest(BaseModel):
 
 @router.post("/ask")
 def ask(body: AskRequest, user: CurrentUser, c: ContainerDep) -> AskResponse:
+    if len(body.question) > c.settings.max_question_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"question: at most {c.settings.max_question_chars} characters",
+        )
     if not body.question.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "question: is empty")
     return c.ask_service.ask(user.id, body.question, since=body.since, until=body.until)
