@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from ingest.store import Entry
@@ -21,6 +21,8 @@ from service.entries.entries_service import CursorInvalid, EntryInvalid, TooLarg
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 status_router = APIRouter(prefix="/v1/index", tags=["entries"])
+
+EntryId = Annotated[str, Path(description="Your id for the entry.", examples=["m002"])]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such entry of yours"}}
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "Over a documented limit"}}
@@ -248,12 +250,18 @@ def list_entries(
     user: CurrentUser,
     c: ContainerDep,
     limit: Annotated[
-        int, Query(ge=1, description="Page size (at most TRUSTLENS_MAX_PAGE_SIZE).")
+        int, Query(ge=1, description="Page size (at most TRUSTLENS_MAX_PAGE_SIZE).", examples=[20])
     ] = 50,
     cursor: Annotated[str | None, Query(max_length=1000, description="From next_cursor.")] = None,
-    since: Annotated[dt.date | None, Query(description="Entries on/after this day.")] = None,
-    until: Annotated[dt.date | None, Query(description="Entries on/before this day.")] = None,
-    tag: Annotated[str | None, Query(max_length=200, description="Only entries with it.")] = None,
+    since: Annotated[
+        dt.date | None, Query(description="Entries on/after this day.", examples=["2024-03-15"])
+    ] = None,
+    until: Annotated[
+        dt.date | None, Query(description="Entries on/before this day.", examples=["2024-03-15"])
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=200, description="Only entries with it.", examples=["jonah"])
+    ] = None,
 ) -> EntryPage:
     if limit > c.settings.max_page_size:
         raise HTTPException(
@@ -305,7 +313,7 @@ def import_file(
 
 
 @router.get("/{entry_id}", responses=NOT_FOUND, summary="One of your entries")
-def read_entry(entry_id: str, user: CurrentUser, c: ContainerDep) -> EntryPublic:
+def read_entry(entry_id: EntryId, user: CurrentUser, c: ContainerDep) -> EntryPublic:
     found = svc.get_entry(c, user.id, entry_id)
     if found is None:
         raise _not_found(entry_id)
@@ -314,7 +322,7 @@ def read_entry(entry_id: str, user: CurrentUser, c: ContainerDep) -> EntryPublic
 
 @router.put("/{entry_id}", responses=NOT_FOUND, summary="Replace an entry (re-indexed)")
 def replace_entry(
-    entry_id: str, body: EntryReplace, user: CurrentUser, c: ContainerDep
+    entry_id: EntryId, body: EntryReplace, user: CurrentUser, c: ContainerDep
 ) -> EntryPublic:
     try:
         saved = svc.update_entry(
@@ -328,7 +336,9 @@ def replace_entry(
 
 
 @router.patch("/{entry_id}", responses=NOT_FOUND, summary="Change some fields of an entry")
-def patch_entry(entry_id: str, body: EntryPatch, user: CurrentUser, c: ContainerDep) -> EntryPublic:
+def patch_entry(
+    entry_id: EntryId, body: EntryPatch, user: CurrentUser, c: ContainerDep
+) -> EntryPublic:
     try:
         saved = svc.update_entry(
             c, user.id, entry_id, date=body.date, text=body.text, tags=body.tags
@@ -346,7 +356,7 @@ def patch_entry(entry_id: str, body: EntryPatch, user: CurrentUser, c: Container
     responses=NOT_FOUND,
     summary="Delete an entry from the store and the index",
 )
-def delete_entry(entry_id: str, user: CurrentUser, c: ContainerDep) -> Response:
+def delete_entry(entry_id: EntryId, user: CurrentUser, c: ContainerDep) -> Response:
     if not svc.delete_entry(c, user.id, entry_id):
         raise _not_found(entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -364,7 +374,7 @@ def _status_model(s: svc.IndexStatus) -> IndexStatusModel:
 
 
 @router.get("/{entry_id}/status", responses=NOT_FOUND, summary="Is this entry in the search index?")
-def entry_status(entry_id: str, user: CurrentUser, c: ContainerDep) -> IndexStatusModel:
+def entry_status(entry_id: EntryId, user: CurrentUser, c: ContainerDep) -> IndexStatusModel:
     found = svc.index_statuses(c, user.id, entry_id=entry_id, check_index=True)
     if not found:
         raise _not_found(entry_id)
@@ -375,8 +385,12 @@ def entry_status(entry_id: str, user: CurrentUser, c: ContainerDep) -> IndexStat
 def index_status(
     user: CurrentUser,
     c: ContainerDep,
-    since: Annotated[dt.date | None, Query(description="Entries on/after this day.")] = None,
-    until: Annotated[dt.date | None, Query(description="Entries on/before this day.")] = None,
+    since: Annotated[
+        dt.date | None, Query(description="Entries on/after this day.", examples=["2024-03-15"])
+    ] = None,
+    until: Annotated[
+        dt.date | None, Query(description="Entries on/before this day.", examples=["2024-03-15"])
+    ] = None,
 ) -> IndexStatusList:
     _range(since, until)
     items = [_status_model(s) for s in svc.index_statuses(c, user.id, since=since, until=until)]

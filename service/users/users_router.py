@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
 from ingest.store import UserExists, create_user, get_user_by_name, issue_api_key
@@ -86,7 +86,11 @@ def create(body: UserCreate, session: SessionDep) -> UserCreated:
     responses={**ADMIN_ERRORS, 404: {"description": "No user with that name"}},
     summary="Issue a new key for a person, optionally revoking the old ones (admin)",
 )
-def new_key(name: str, session: SessionDep, body: KeyRequest | None = None) -> KeyIssued:
+def new_key(
+    name: Annotated[str, Path(examples=["maya"])],
+    session: SessionDep,
+    body: KeyRequest | None = None,
+) -> KeyIssued:
     user = get_user_by_name(session, name.strip())
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No user named {name!r}.")
