@@ -93,6 +93,7 @@ def test_bench_ask_json(tmp_path: Path, results_dir: Path) -> None:
         "p95_ratio_vs_raw_chroma",
         "p50_ratio_vs_langchain",
         "p95_ratio_vs_langchain",
+        "lexical_build_ms",
         "cold_first_ask_ms",
         "load_seconds",
         "rss_after_load_mib",
