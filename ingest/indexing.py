@@ -10,12 +10,14 @@ marked indexed is picked up by ``index_pending`` on the next start or import.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.chunking import chunk_spans
+from ingest.labels_store import UserLabels, chunk_metadata, write_entry_tags
 from ingest.store import (
     Chunk,
     Entry,
@@ -24,6 +26,7 @@ from ingest.store import (
     text_hash,
     vector_to_bytes,
 )
+from ingest.tagging import EntryTags, Tagger
 from ingest.vector_index import ChromaIndex, IndexRecord
 
 Progress = Callable[[int], None]
@@ -42,6 +45,7 @@ class Indexer:
         model_name: str,
         chunk_max_words: int = 90,
         batch_size: int = 64,
+        tagger: Tagger | None = None,
     ):
         self.sessions = sessions
         self.index = index
@@ -49,6 +53,7 @@ class Indexer:
         self.model_name = model_name
         self.chunk_max_words = chunk_max_words
         self.batch_size = batch_size
+        self.tagger = tagger
 
     def index_entries(
         self, user_id: str, entry_pks: Sequence[int], progress: Progress | None = None
@@ -93,6 +98,7 @@ class Indexer:
                     cached[text_hash(t)] = vector_to_bytes(v)
             for _, c in all_chunks:
                 c.embedding = cached[c.text_hash]
+            tagged, metas = self._tag(session, user_id, planned)
 
             records = [
                 IndexRecord(
@@ -104,6 +110,7 @@ class Indexer:
                     end=c.end,
                     text=e.text[c.start : c.end],
                     embedding=np.frombuffer(cached[c.text_hash], dtype=np.float32),
+                    metadata=metas[e.entry_id][c.seq] if metas else {},
                 )
                 for e, c in all_chunks
             ]
@@ -111,9 +118,35 @@ class Indexer:
             self.index.delete_entries(user_id, [e.entry_id for e in entries])
             self.index.upsert(records)
             store.replace_chunks_of(planned)
+            if tagged:
+                write_entry_tags(session, user_id, tagged)
             store.mark_indexed(entries)
             session.commit()
             return len(records)
+
+    def _tag(
+        self, session: Session, user_id: str, planned: Sequence[tuple[Entry, list[Chunk]]]
+    ) -> tuple[list[tuple[Entry, EntryTags]], dict[str, list[dict[str, Any]]]]:
+        """Label the planned chunks from their vectors (nothing is embedded again); returns
+        the tags (written with the chunks, in the same transaction) and each entry's
+        per-chunk index metadata with the person's corrections applied."""
+        if self.tagger is None:
+            return [], {}
+        items = [
+            (
+                e.text,
+                [(c.start, c.end) for c in cs],
+                np.stack([np.frombuffer(c.embedding or b"", dtype=np.float32) for c in cs])
+                if cs
+                else np.zeros((0, 0), dtype=np.float32),
+            )
+            for e, cs in planned
+        ]
+        tags = self.tagger.tag_entries(items)
+        tagged = [(e, t) for (e, _), t in zip(planned, tags, strict=True)]
+        verdicts = UserLabels(session, user_id).verdicts([e.entry_id for e, _ in planned])
+        metas = {e.entry_id: chunk_metadata(t, verdicts.get(e.entry_id, {})) for e, t in tagged}
+        return tagged, metas
 
     def pending(self, user_id: str) -> list[int]:
         with self.sessions() as session:

@@ -255,7 +255,7 @@ def train(
     pooled: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
 
     def make() -> Any:
-        return LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear")
 
     for name, group in spec.labels.items():
         y = np.array([name in ls for ls in labels], dtype=int)
@@ -284,6 +284,12 @@ def train(
         for name, group in spec.labels.items()
     }
     return TrainedModel(list(spec.labels), models, thresholds, cv_f1)
+
+
+# Trained models of this process by cache key: several containers (workers, tests) with
+# the same model and training set share one instead of each loading or training it.
+_TRAINED: dict[str, TrainedModel] = {}
+_TRAINED_LOCK = threading.Lock()
 
 
 class Tagger:
@@ -329,11 +335,21 @@ class Tagger:
             return self._model
 
     def _load_or_train(self) -> TrainedModel:
-        path = self.cache_dir / f"tagger-{self.cache_key()}.pkl" if self.cache_dir else None
+        key = self.cache_key()
+        with _TRAINED_LOCK:
+            hit = _TRAINED.get(key)
+        if hit is None:
+            hit = self._load_or_train_uncached(key)
+            with _TRAINED_LOCK:
+                _TRAINED[key] = hit
+        return hit
+
+    def _load_or_train_uncached(self, key: str) -> TrainedModel:
+        path = self.cache_dir / f"tagger-{key}.pkl" if self.cache_dir else None
         if path is not None and path.exists():
             try:
                 with path.open("rb") as f:
-                    cached = pickle.load(f)  # noqa: S301 - our own file, keyed by content hash
+                    cached = pickle.load(f)  # our own file, named by its content hash
                 if isinstance(cached, TrainedModel):
                     return cached
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError):

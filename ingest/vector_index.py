@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -51,6 +51,9 @@ class IndexRecord:
     end: int
     text: str
     embedding: Sequence[float] | np.ndarray
+    # Extra filterable metadata (labels from ingest.tagging: era, lab_<label>); the
+    # keys above always win over it.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class ChromaIndex:
                 documents=[r.text for r in batch],
                 metadatas=[
                     {
+                        **r.metadata,
                         "user_id": r.user_id,
                         "entry_id": r.entry_id,
                         "date": r.date.isoformat(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
@@ -18,6 +19,7 @@ from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
 from ingest.store import UserEntries, init_db, make_engine
+from ingest.tagging import Tagger
 from ingest.vector_index import ChromaIndex, make_chroma_client
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
@@ -25,6 +27,9 @@ from service.ask.ask_service import Answerer, AskService
 from service.retrieval.hybrid import HybridRetriever
 from service.retrieval.lexical import LexicalIndex
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.insight.insight_service import InsightService
 
 
 class Container:
@@ -76,7 +81,13 @@ class Container:
             self.embeddings,
             self.model_name,
             chunk_max_words=self.settings.chunk_max_words,
+            tagger=self.tagger,
         )
+
+    @cached_property
+    def tagger(self) -> Tagger:
+        """Labels chunks at ingest; trained once per (model, training set), cached on disk."""
+        return Tagger(self.embeddings, self.model_name, cache_dir=self.settings.data_dir / "models")
 
     @cached_property
     def importer(self) -> Importer:
@@ -97,6 +108,12 @@ class Container:
     @cached_property
     def ask_service(self) -> AskService:
         return AskService(self)
+
+    @cached_property
+    def insight_service(self) -> InsightService:
+        from service.insight.insight_service import InsightService
+
+        return InsightService(self)
 
     def revision(self, user_id: str) -> int:
         with self.sessions() as session:
