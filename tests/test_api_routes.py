@@ -597,3 +597,79 @@ def test_every_response_has_a_request_id(client: TestClient) -> None:
     r = client.get("/v1/me", headers={"X-Request-ID": mine})
     assert r.status_code == 401
     assert r.headers["x-request-id"] == mine
+
+
+# ------------------------------------------------------------- patterns and labels
+
+
+def correct(c: Container, user_id: str, entry_id: str, label: str, verdict: str) -> None:
+    from ingest.labels_store import UserLabels
+
+    with c.sessions() as s:
+        UserLabels(s, user_id).correct(entry_id, label, verdict)  # type: ignore[arg-type]
+        s.commit()
+
+
+def test_list_filters_by_pattern_with_corrections(
+    client: TestClient, maya: dict[str, str], container: Container
+) -> None:
+    uid = user_id_of(client, maya)
+    correct(container, uid, "j1", "avoidance", "confirm")
+    correct(container, uid, "j3", "avoidance", "confirm")
+    correct(container, uid, "j2", "avoidance", "reject")
+
+    def ids(**params: Any) -> list[str]:
+        r = client.get("/v1/entries", params=params, headers=maya)
+        assert r.status_code == 200, r.text
+        return [e["id"] for e in r.json()["items"]]
+
+    assert ids(pattern="avoidance") == ["j1", "j3"]
+    assert ids(pattern="avoidance", since="2024-02-01") == ["j3"]
+    assert ids(pattern="avoidance", tag="jonah") == ["j1"]
+    page = client.get("/v1/entries", params={"pattern": "avoidance", "limit": 1}, headers=maya)
+    nxt = client.get(
+        "/v1/entries",
+        params={"pattern": "avoidance", "limit": 1, "cursor": page.json()["next_cursor"]},
+        headers=maya,
+    )
+    assert [e["id"] for e in nxt.json()["items"]] == ["j3"]
+    assert ids(pattern="projection") == []
+    assert_problem(
+        client.get("/v1/entries", params={"pattern": "grumpiness"}, headers=maya),
+        422,
+        "pattern: unknown pattern 'grumpiness'",
+    )
+    # Deleting an entry takes its corrections with it.
+    assert client.delete("/v1/entries/j1", headers=maya).status_code == 204
+    doc = client.get("/v1/export", headers=maya).json()
+    assert {c["entry_id"] for c in doc["sections"]["label_corrections"]} == {"j2", "j3"}
+
+
+def test_export_carries_label_corrections_and_import_restores_them(
+    client: TestClient, maya: dict[str, str], container: Container
+) -> None:
+    uid = user_id_of(client, maya)
+    correct(container, uid, "j1", "avoidance", "confirm")
+    correct(container, uid, "s1", "betrayal", "reject")
+    doc = client.get("/v1/export", headers=maya).json()
+    got = [(c["entry_id"], c["label"], c["verdict"]) for c in doc["sections"]["label_corrections"]]
+    assert got == [("j1", "avoidance", "confirm"), ("s1", "betrayal", "reject")]
+    doc["sections"]["label_corrections"].append({"entry_id": "zz", "label": "x", "verdict": "no"})
+    for i, send in enumerate(("json", "file")):
+        fresh = new_user(client, f"restored{i}")
+        if send == "json":
+            r = client.post("/v1/entries/import", json=doc, headers=fresh)
+        else:
+            blob = json.dumps(doc).encode()
+            r = client.post(
+                "/v1/entries/import/file", files={"file": ("e.json", blob)}, headers=fresh
+            )
+        rep = r.json()["sections"]["label_corrections"]
+        assert rep["applied"] == 2
+        assert rep["rejected"] == [
+            {"source": "label_corrections:3", "reason": "needs a label and a verdict"}
+        ]
+        again = client.get("/v1/export", headers=fresh).json()["sections"]["label_corrections"]
+        assert [(c["entry_id"], c["label"], c["verdict"]) for c in again] == got
+        listed = client.get("/v1/entries", params={"pattern": "avoidance"}, headers=fresh)
+        assert [e["id"] for e in listed.json()["items"]] == ["j1"]

@@ -115,9 +115,19 @@ class ImportTotals(BaseModel):
     indexed: int
 
 
+class SectionReport(BaseModel):
+    applied: int
+    rejected: list[RejectedItem]
+
+
 class ImportReportModel(BaseModel):
     files: list[FileReportModel]
     totals: ImportTotals
+    sections: dict[str, SectionReport] = Field(
+        default_factory=dict,
+        description="For an export document: what was restored besides the entries "
+        "(e.g. label_corrections).",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -156,7 +166,10 @@ class ImportReportModel(BaseModel):
 class ImportRequest(BaseModel):
     entries: list[Any] = Field(
         description="Entry objects {id?, date, text, tags?}; each bad one is reported and "
-        "the rest are imported. A trustlens export document's `entries` fit as they are.",
+        "the rest are imported. A whole trustlens export document fits as it is.",
+    )
+    sections: dict[str, Any] | None = Field(
+        default=None, description="An export's sections; label_corrections are restored."
     )
 
     model_config = {
@@ -262,6 +275,14 @@ def list_entries(
     tag: Annotated[
         str | None, Query(max_length=200, description="Only entries with it.", examples=["jonah"])
     ] = None,
+    pattern: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only entries showing this trust pattern (a label; corrections apply).",
+            examples=["avoidance"],
+        ),
+    ] = None,
 ) -> EntryPage:
     if limit > c.settings.max_page_size:
         raise HTTPException(
@@ -270,18 +291,29 @@ def list_entries(
         )
     _range(since, until)
     try:
+        if pattern is not None:
+            svc.check_pattern(pattern)
         page = svc.list_entries(
-            c, user.id, limit=limit, cursor=cursor, since=since, until=until, tag=tag
+            c,
+            user.id,
+            limit=limit,
+            cursor=cursor,
+            since=since,
+            until=until,
+            tag=tag,
+            pattern=pattern,
         )
     except CursorInvalid as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {e}") from None
+    except svc.UnknownPattern as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"pattern: {e}") from None
     return EntryPage(items=[_public(e, ix) for e, ix in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/import", responses=TOO_LARGE, summary="Import many entries from a JSON body")
 def import_entries(body: ImportRequest, user: CurrentUser, c: ContainerDep) -> ImportReportModel:
     try:
-        report = svc.import_items(c, user.id, body.entries)
+        report = svc.import_items(c, user.id, body.entries, body.sections)
     except TooLarge as e:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(e)) from None
     return ImportReportModel.model_validate(report)

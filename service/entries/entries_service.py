@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select
 
+from ingest.labels_store import VERDICTS, LabelCorrection, UserLabels, known_labels
 from ingest.readers import read_path
+from ingest.readers.jsonfile import EXPORT_FORMAT
 from ingest.readers.jsonl import add_item
 from ingest.readers.validate import (
     EntryCollector,
@@ -111,7 +113,14 @@ class EntryQueries(UserEntries):
 
     def delete(self, entry: Entry) -> None:
         self._own(entry)
-        self.session.delete(entry)  # chunks and index state go with it (cascade)
+        self.session.delete(entry)  # chunks, labels and index state go with it (cascade)
+        # Corrections are keyed by entry id (they outlive re-imports), not by the row.
+        self.session.execute(
+            delete(LabelCorrection).where(
+                LabelCorrection.user_id == self.user_id,
+                LabelCorrection.entry_id == entry.entry_id,
+            )
+        )
         self.bump_revision()
         self.session.flush()
 
@@ -245,9 +254,13 @@ def list_entries(
     since: dt.date | None = None,
     until: dt.date | None = None,
     tag: str | None = None,
+    pattern: str | None = None,
     entry_ids: set[str] | None = None,
 ) -> Page:
     """One page in (date, id) order; the cursor is the last item's position.
+
+    ``pattern`` keeps entries carrying that label (the tagger's, with the person's
+    corrections applied: a rejected label is gone, a confirmed one is there).
 
     The tag filter runs over fetched rows (tags are a JSON list, which SQLite and
     PostgreSQL query differently), so rows are fetched in batches until the page fills.
@@ -256,6 +269,13 @@ def list_entries(
     out: list[tuple[Entry, bool]] = []
     with c.sessions() as session:
         store = EntryQueries(session, user_id)
+        if pattern is not None:
+            labelled = {
+                eid
+                for eid, el in UserLabels(session, user_id).entry_labels().items()
+                if pattern in el.labels
+            }
+            entry_ids = labelled if entry_ids is None else entry_ids & labelled
         batch = max(limit + 1, 100) if tag else limit + 1
         while len(out) <= limit:
             rows = store.page_after(after, since, until, entry_ids, batch)
@@ -343,13 +363,66 @@ def _enforce_limits(c: Container, reads: list[FileRead]) -> list[FileRead]:
     return reads
 
 
-def import_items(c: Container, user_id: str, items: Iterable[object]) -> dict[str, object]:
+class UnknownPattern(ValueError):
+    pass
+
+
+def check_pattern(pattern: str) -> None:
+    labels = known_labels()
+    if pattern not in labels:
+        raise UnknownPattern(f"unknown pattern {pattern!r}; known: {', '.join(sorted(labels))}")
+
+
+def apply_sections(c: Container, user_id: str, sections: object) -> dict[str, object]:
+    """Restore the sections of an export that import understands (label corrections).
+
+    Runs after the entries are imported; each correction is applied or reported, like
+    an entry, and the corrected entries are re-indexed so the index metadata follows.
+    """
+    out: dict[str, object] = {}
+    if not isinstance(sections, dict):
+        return out
+    items = sections.get("label_corrections")
+    if isinstance(items, list):
+        applied, rejected, pks = 0, [], set()
+        with c.sessions() as session:
+            labels = UserLabels(session, user_id)
+            for number, item in enumerate(items, start=1):
+                source = f"label_corrections:{number}"
+                if not isinstance(item, dict):
+                    rejected.append({"source": source, "reason": "expected a JSON object"})
+                    continue
+                eid, label, verdict = item.get("entry_id"), item.get("label"), item.get("verdict")
+                if verdict not in VERDICTS or not isinstance(label, str):
+                    rejected.append({"source": source, "reason": "needs a label and a verdict"})
+                    continue
+                try:
+                    labels.correct(str(eid), label, verdict)
+                except (KeyError, ValueError) as e:
+                    rejected.append({"source": source, "reason": str(e).strip("'\"")})
+                    continue
+                applied += 1
+                entry = labels.entries.get(str(eid))
+                if entry is not None:
+                    pks.add(entry.pk)
+            session.commit()
+        if pks:
+            c.indexer.index_entries(user_id, sorted(pks))
+        out["label_corrections"] = {"applied": applied, "rejected": rejected}
+    return out
+
+
+def import_items(
+    c: Container, user_id: str, items: Iterable[object], sections: object = None
+) -> dict[str, object]:
     """Bulk import from a JSON body: the same validation and report as a file import."""
     collector = EntryCollector("request")
     for number, item in enumerate(items, start=1):
         add_item(collector, f"request:{number}", item)
     reads = _enforce_limits(c, [collector.result])
-    return c.importer.import_reads(user_id, reads).as_dict()
+    report = c.importer.import_reads(user_id, reads).as_dict()
+    report["sections"] = apply_sections(c, user_id, sections)
+    return report
 
 
 def import_upload(c: Container, user_id: str, filename: str, data: bytes) -> dict[str, object]:
@@ -365,4 +438,19 @@ def import_upload(c: Container, user_id: str, filename: str, data: bytes) -> dic
             if fr.error:
                 fr.error = fr.error.replace(str(path), name).replace(tmp, "")
         reads = _enforce_limits(c, reads)
-        return c.importer.import_reads(user_id, reads).as_dict()
+        report = c.importer.import_reads(user_id, reads).as_dict()
+    report["sections"] = apply_sections(c, user_id, _export_sections(name, data))
+    return report
+
+
+def _export_sections(name: str, data: bytes) -> object:
+    """The ``sections`` of an uploaded trustlens export (None for any other file)."""
+    if not name.lower().endswith(".json"):
+        return None
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict) and doc.get("format") == EXPORT_FORMAT:
+        return doc.get("sections")
+    return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib.util
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ingest.labels_store import UserLabels
 from ingest.readers.jsonfile import EXPORT_FORMAT
 from ingest.store import UserEntries
 from service.api_types import UtcDatetime
@@ -56,14 +56,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-@register_section("labels")
-def _labels(session: Session, user_id: str) -> Any:
-    """Pattern labels per entry, with the person's corrections (once that store exists)."""
-    if importlib.util.find_spec("ingest.labels_store") is None:
-        return None
-    from ingest import labels_store
-
-    return plain(labels_store.UserLabels(session, user_id).entry_labels())
+@register_section("label_corrections")
+def _label_corrections(session: Session, user_id: str) -> Any:
+    """The person's confirmations and rejections of pattern labels (their own word;
+    the labels themselves are derived and recomputed on import)."""
+    return [
+        {"entry_id": c.entry_id, "label": c.label, "verdict": c.verdict, "at": c.created_at}
+        for c in UserLabels(session, user_id).corrections()
+    ]
 
 
 class ExportedEntry(BaseModel):
@@ -124,7 +124,7 @@ def export_user(session: Session, user_id: str, name: str, created: dt.datetime)
     for name_, provider in SECTIONS.items():
         data = provider(session, user_id)
         if data not in (None, [], {}):
-            sections[name_] = data
+            sections[name_] = plain(data)
     return ExportDocument(
         exported_at=dt.datetime.now(dt.UTC),
         user=ExportedUser(name=name, created_at=created),
