@@ -131,6 +131,39 @@ def eval_emotions(
     emit(f"emotions-{split}", result, config, as_json, table)
 
 
+@eval_app.command("tagging")
+def eval_tagging(as_json: JsonOpt = False) -> None:
+    """Pattern, emotion and era labels per entry on the labelled dev journals
+    (eval/datasets/entry_labels.json), through the real ingest path and model."""
+    from eval.tagging_eval import LABELS, tagging_scores
+    from ingest.tagging import TRAINING_SET
+    from service.container import Container
+    from service.settings import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        c = Container(settings)
+        result = tagging_scores(c)
+        result["tagger"] = {"cv_f1": c.tagger.model.cv_f1, "thresholds": c.tagger.model.thresholds}
+        c.close()
+    config = {
+        "dataset": str(LABELS.relative_to(root)),
+        "training_set": str(TRAINING_SET.relative_to(root)),
+        "taxonomy": "prompts/taxonomy/v1/taxonomy.yaml",
+        "embedding_model": "packaged MiniLM",
+        "chunk_max_words": settings.chunk_max_words,
+    }
+    table = Table("label", "precision", "recall", "f1", "support")
+    for name, v in {**result["per_label"], **result["per_emotion"]}.items():
+        table.add_row(
+            name, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), str(v["support"])
+        )
+    for k, v in result["summary"].items():
+        table.add_row(k, "", "", _fmt(v), "")
+    emit("tagging", result, config, as_json, table)
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     dataset: Annotated[

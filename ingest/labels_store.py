@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ingest.chunking import sentence_spans
-from ingest.store import Base, Entry, UserEntries, utcnow
+from ingest.store import Base, Chunk, Entry, UserEntries, utcnow
 from ingest.tagging import EntryTags, load_tag_spec
 
 Verdict = Literal["confirm", "reject"]
@@ -126,17 +126,47 @@ def write_entry_tags(
         if e.user_id != user_id:
             raise PermissionError("entry belongs to another user")
         end = len(e.text)
-        rows.append(ChunkLabel(entry_pk=e.pk, user_id=user_id, chunk_seq=ENTRY_SEQ,
-                               label=tags.era, group="era", score=1.0, start=0, end=end,
-                               positive=True))  # fmt: skip
+        rows.append(
+            ChunkLabel(
+                entry_pk=e.pk,
+                user_id=user_id,
+                chunk_seq=ENTRY_SEQ,
+                label=tags.era,
+                group="era",
+                score=1.0,
+                start=0,
+                end=end,
+                positive=True,
+            )
+        )
         for c in tags.chunks:
-            rows.append(ChunkLabel(entry_pk=e.pk, user_id=user_id, chunk_seq=c.seq,
-                                   label=c.era, group="era", score=1.0, start=c.start,
-                                   end=c.end, positive=True))  # fmt: skip
+            rows.append(
+                ChunkLabel(
+                    entry_pk=e.pk,
+                    user_id=user_id,
+                    chunk_seq=c.seq,
+                    label=c.era,
+                    group="era",
+                    score=1.0,
+                    start=c.start,
+                    end=c.end,
+                    positive=True,
+                )
+            )
             for h in c.hits:
-                rows.append(ChunkLabel(entry_pk=e.pk, user_id=user_id, chunk_seq=c.seq,
-                                       label=h.label, group=h.group, score=h.score,
-                                       start=h.start, end=h.end, positive=h.positive))  # fmt: skip
+                rows.append(
+                    ChunkLabel(
+                        entry_pk=e.pk,
+                        user_id=user_id,
+                        chunk_seq=c.seq,
+                        label=h.label,
+                        group=h.group,
+                        score=h.score,
+                        start=h.start,
+                        end=h.end,
+                        positive=h.positive,
+                    )
+                )
     session.add_all(rows)
     session.flush()
 
@@ -187,8 +217,11 @@ class UserLabels:
         self._entry(entry_id)
         row = self._correction(entry_id, label)
         if row is None:
-            self.session.add(LabelCorrection(user_id=self.user_id, entry_id=entry_id,
-                                             label=label, verdict=verdict))  # fmt: skip
+            self.session.add(
+                LabelCorrection(
+                    user_id=self.user_id, entry_id=entry_id, label=label, verdict=verdict
+                )
+            )
         else:
             row.verdict = verdict
             row.created_at = utcnow()
@@ -264,6 +297,22 @@ class UserLabels:
                     best[s.label] = s
             out[eid] = EntryLabels(entry_id=eid, date=e.date, era=era, labels=best)
         return out
+
+    def untagged(self) -> list[int]:
+        """Entries of this user with chunks but no labels (indexed before tagging existed,
+        or by an indexer without a tagger): re-indexing them tags them."""
+        tagged = select(ChunkLabel.entry_pk).where(
+            ChunkLabel.user_id == self.user_id, ChunkLabel.chunk_seq == ENTRY_SEQ
+        )
+        chunked = select(Chunk.entry_pk).where(Chunk.user_id == self.user_id)
+        return list(
+            self.session.scalars(
+                select(Entry.pk)
+                .where(Entry.user_id == self.user_id)
+                .where(Entry.pk.in_(chunked), Entry.pk.not_in(tagged))
+                .order_by(Entry.pk)
+            )
+        )
 
     # -- helpers
 
