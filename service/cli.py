@@ -39,6 +39,15 @@ def _register_eval() -> None:
 
 _register_eval()
 
+
+def _register_patterns() -> None:
+    from service.patterns.patterns_cli import register
+
+    register(app)
+
+
+_register_patterns()
+
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Whose journal (created if new).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
