@@ -382,6 +382,54 @@ def walk_reading(client: TestClient, alice: Person, bob: Person) -> None:
         assert r.status_code == 200 and MARK not in r.text and alice.user_id not in r.text
 
 
+def bobs_view(client: TestClient, bob: Person) -> dict[str, Any]:
+    """Everything Bob can read about his own journal (timestamps of the call dropped)."""
+    h = bob.headers
+    export = client.get("/v1/export", headers=h).json()
+    export.pop("exported_at")
+    return {
+        "me": client.get("/v1/me", headers=h).json(),
+        "list": client.get("/v1/entries", headers=h).json(),
+        "status": client.get("/v1/index/status", headers=h).json(),
+        "patterns": client.get("/v1/patterns", headers=h).json(),
+        "export": export,
+        "labels": [client.get(f"/v1/entries/{e}/labels", headers=h).json() for e in BOB],
+        "search": [
+            client.post("/v1/search", json={"query": q}, headers=h).json() for q in QUESTIONS
+        ],
+        "ask": [client.post("/v1/ask", json={"question": q}, headers=h).json() for q in QUESTIONS],
+    }
+
+
+def walk_patterns(client: TestClient, alice: Person, bob: Person) -> None:
+    same_404(client, "GET", "/v1/entries/{eid}/labels", bob)
+    same_404(client, "PUT", "/v1/entries/{eid}/labels/avoidance", bob, json={"verdict": "reject"})
+    same_404(client, "DELETE", "/v1/entries/{eid}/labels/avoidance", bob)
+    # Nothing Alice writes or corrects changes a single byte of what Bob can read:
+    # no count, pattern, score or status of his moves.
+    before = bobs_view(client, bob)
+    # (Bob's own question and query about the marker are echoed back; nothing else has it.)
+    shown = {k: v for k, v in before.items() if k not in ("search", "ask")}
+    shown["hits"] = [r["hits"] for r in before["search"]]
+    shown["citations"] = [a["citations"] for a in before["ask"]]
+    assert MARK not in json.dumps(shown)
+    for eid in ("x1", "alice-only"):
+        r = client.put(
+            f"/v1/entries/{eid}/labels/avoidance",
+            json={"verdict": "confirm"},
+            headers=alice.headers,
+        )
+        assert r.status_code == 200, r.text
+    more = {"id": "x4", "date": "2024-02-11", "text": f"I felt betrayed and went quiet. {MARK}."}
+    assert client.post("/v1/entries", json=more, headers=alice.headers).status_code == 201
+    assert bobs_view(client, bob) == before
+    listed = client.get("/v1/entries", params={"pattern": "avoidance"}, headers=bob.headers)
+    assert {e["id"] for e in listed.json()["items"]} <= set(BOB)
+    mine = client.get("/v1/entries", params={"pattern": "avoidance"}, headers=alice.headers)
+    assert {e["id"] for e in mine.json()["items"]} >= {"x1", "alice-only"}
+    assert client.delete("/v1/entries/x4", headers=alice.headers).status_code == 204
+
+
 def walk_accounts(client: TestClient, container: Container, alice: Person, bob: Person) -> None:
     # A user key is no admin key: Bob cannot make himself a key for Alice.
     for body in ({}, {"revoke_existing": True}):
@@ -400,7 +448,7 @@ def walk_accounts(client: TestClient, container: Container, alice: Person, bob: 
         assert (got["date"], got["text"]) == (date, text)
 
 
-WALKED = {
+CORE_ROUTES = {
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("post", "/v1/users"),
@@ -423,6 +471,12 @@ WALKED = {
     ("post", "/v1/ask/stream"),
     ("get", "/v1/export"),
 }
+PATTERN_ROUTES = {
+    ("get", "/v1/patterns"),
+    ("get", "/v1/entries/{entry_id}/labels"),
+    ("put", "/v1/entries/{entry_id}/labels/{label}"),
+    ("delete", "/v1/entries/{entry_id}/labels/{label}"),
+}
 
 
 def test_two_users_walk_every_route(
@@ -430,8 +484,12 @@ def test_two_users_walk_every_route(
 ) -> None:
     spec = client.get("/openapi.json").json()
     routes = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    walked = CORE_ROUTES | PATTERN_ROUTES
     # A new route fails here until the walk covers it.
-    assert routes == WALKED, f"routes not in the isolation walk: {sorted(routes - WALKED)}"
+    assert routes <= walked, f"routes not in the isolation walk: {sorted(routes - walked)}"
+    assert routes >= CORE_ROUTES
     walk_entries(client, container, alice, bob)
     walk_reading(client, alice, bob)
+    if routes >= PATTERN_ROUTES:  # once the patterns routes are in the app
+        walk_patterns(client, alice, bob)
     walk_accounts(client, container, alice, bob)
