@@ -183,7 +183,7 @@ def test_entries_indexed_without_a_tagger_are_found_untagged(container: Containe
 @pytest.fixture
 def pg_container(tmp_path: Path, pg_url: str) -> Iterator[Container]:
     c = Container(
-        Settings(data_dir=tmp_path / "data", database_url=pg_url),  # type: ignore[call-arg]
+        Settings(data_dir=tmp_path / "data", database_url=pg_url),
         embeddings=WordHashEmbeddings(),
     )
     yield c
