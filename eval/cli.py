@@ -131,6 +131,72 @@ def eval_emotions(
     emit(f"emotions-{split}", result, config, as_json, table)
 
 
+@eval_app.command("crisis")
+def eval_crisis(
+    split: Annotated[
+        str, typer.Option("--split", help="dev (tuning), test (held out) or all.")
+    ] = "dev",
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="Patterns alone, without the classifier stage.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recall and precision of the crisis-language gate on eval/datasets/crisis.jsonl."""
+    from eval.crisis_eval import SPLITS, config, evaluate, load_dataset, packaged_embeddings
+
+    if split not in (*SPLITS, "all"):
+        err.print(f"--split must be one of {', '.join(SPLITS)} or all, not {split!r}")
+        raise typer.Exit(2)
+    examples = [e for e in load_dataset() if split == "all" or e.split == split]
+    result = evaluate(examples, None if rules_only else packaged_embeddings())
+    table = Table("slice", "n", "recall", "precision", "F1", "fn", "fp")
+    s = result["summary"]
+    table.add_row(
+        split,
+        str(s["n"]),
+        _fmt(s["recall"]),
+        _fmt(s["precision"]),
+        _fmt(s["f1"]),
+        str(s["fn"]),
+        str(s["fp"]),
+    )
+    for batch, b in result["by_batch"].items():
+        table.add_row(
+            f"batch {batch}",
+            str(b["n"]),
+            _fmt(b["recall"]),
+            _fmt(b["precision"]),
+            _fmt(b["f1"]),
+            str(b["fn"]),
+            str(b["fp"]),
+        )
+    for kind, k in result["by_kind"].items():
+        table.add_row(kind, str(k["n"]), _fmt(k["recall"]), "", "", "", "")
+    for e in result["false_negatives"]:
+        table.add_row("missed", e["id"], e["kind"], "", "", "", "")
+    for e in result["false_positives"]:
+        table.add_row("false alarm", e["id"], ",".join(e["rules"]), "", "", "", "")
+    emit(
+        f"crisis-{split}",
+        result,
+        config(None if split == "all" else split, rules_only),
+        as_json,
+        table,
+    )
+
+
+@eval_app.command("crisis-train")
+def eval_crisis_train(as_json: JsonOpt = False) -> None:
+    """Retrain the crisis gate's classifier stage on the dev split (writes its weights)."""
+    from eval.crisis_train import train
+
+    info = train()
+    if as_json:
+        print(json.dumps(info))
+    else:
+        out.print(f"trained on {info['examples']} examples; weights: {info['path']}")
+
+
 @eval_app.command("tagging")
 def eval_tagging(as_json: JsonOpt = False) -> None:
     """Pattern, emotion and era labels per entry on the labelled dev journals

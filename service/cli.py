@@ -20,6 +20,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from service.container import Container
+    from service.safety.detector import Safety
 
 app = typer.Typer(
     help="trustlens: insight into trust, answered from your own journal.",
@@ -169,7 +170,20 @@ def ask(
     if as_json:
         print(resp.model_dump_json())
     else:
-        out.print(resp.answer, highlight=False)
+        if resp.safety is not None:
+            print_safety(resp.safety)
+        if resp.safety is None or resp.safety.level != "crisis":
+            out.print(resp.answer, highlight=False)
+
+
+def print_safety(safety: Safety) -> None:
+    """The safety message and resources, first and framed, so they cannot be missed."""
+    from rich.panel import Panel
+
+    lines = [safety.message, ""]
+    for r in safety.resources:
+        lines.append(f"• {r.name}: {r.contact}" + (f"  {r.url}" if r.url else ""))
+    out.print(Panel("\n".join(lines), title="You matter", border_style="yellow"))
 
 
 @app.command()

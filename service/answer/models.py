@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.safety.detector import Safety
+
 Mode = Literal["extractive", "llm"]
 
 
@@ -23,6 +25,11 @@ class AskResponse(BaseModel):
     abstained: bool
     mode: Mode
     citations: list[Citation] = Field(default_factory=list)
+    safety: Safety | None = Field(
+        default=None,
+        description="Set when the question carries crisis language: a short message and "
+        "resources. At level 'crisis' it replaces the answer (no insight is generated).",
+    )
 
 
 @dataclass

@@ -22,9 +22,10 @@ from service.answer.evidence import (
     widen,
 )
 from service.answer.grounding import finalize
-from service.answer.models import AskResponse, Draft
+from service.answer.models import AskResponse, Draft, Mode
 from service.query import QueryPlan, plan_query
 from service.retrieval.hybrid import HybridRetriever
+from service.safety.detector import Safety, detect_crisis
 
 
 class Answerer(Protocol):
@@ -91,6 +92,31 @@ class AskService:
         since: dt.date | None = None,
         until: dt.date | None = None,
     ) -> AskResponse:
+        """The safety gate first: crisis language gets resources, not an insight (nothing
+        is retrieved or generated); gentler "concern" adds them to the answer."""
+        safety = detect_crisis(question, self.c.embeddings)
+        if safety is not None and safety.level == "crisis":
+            return safety_response(question, self.c.answerer.mode, safety)
+        resp = self._answer(user_id, question, since, until)
+        return resp.model_copy(update={"safety": safety}) if safety else resp
+
+    def _answer(
+        self,
+        user_id: str,
+        question: str,
+        since: dt.date | None,
+        until: dt.date | None,
+    ) -> AskResponse:
         retriever = self.c.retriever(user_id, since=since, until=until)
         chain = build_answer_chain(retriever, self.c.answerer, self.c.sessions, self.policy)
         return chain.invoke(question)
+
+def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
+    return AskResponse(
+        question=question,
+        answer=safety.message,
+        abstained=True,
+        mode=mode,
+        citations=[],
+        safety=safety,
+    )

@@ -18,6 +18,7 @@ from service.api_types import UtcDatetime
 from service.deps import ContainerDep, CurrentUser
 from service.entries import entries_service as svc
 from service.entries.entries_service import CursorInvalid, EntryInvalid, TooLarge
+from service.safety.detector import Safety, detect_crisis
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 status_router = APIRouter(prefix="/v1/index", tags=["entries"])
@@ -76,6 +77,11 @@ class EntryPublic(BaseModel):
     source: str
     indexed: bool = Field(description="Whether this version is in the search index.")
     status: str | None = Field(default=None, description="imported, updated or unchanged.")
+    safety: Safety | None = Field(
+        default=None,
+        description="POST only: set when the new entry's text has crisis language "
+        "(a short message and resources). The entry is saved all the same.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -255,7 +261,9 @@ def create_entry(
         raise _invalid(e) from None
     if saved.status != "imported":
         response.status_code = status.HTTP_200_OK
-    return _public(saved.entry, saved.indexed, saved.status)
+    out = _public(saved.entry, saved.indexed, saved.status)
+    out.safety = detect_crisis(saved.entry.text, c.embeddings)
+    return out
 
 
 @router.get("", summary="List your entries, oldest first, a page at a time")

@@ -1,0 +1,173 @@
+"""Crisis-language detection on the labelled set ``eval/datasets/crisis.jsonl``.
+
+Each row is a short first-person text labelled crisis or not, with its kind
+(suicidal, self_harm, danger, none), whether it is a hard negative (idiom, hyperbole,
+negation, the past, someone else), its split (``dev`` for tuning, ``test`` held out) and
+the batch it was written in (batches 1-3 were used for tuning; batch 4 is held out, see README
+"Crisis safety"). A text counts as
+detected when the gate says ``crisis`` (the level that replaces an answer); ``concern``
+is reported beside it. Missing a crisis is the costly error, so recall comes first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from eval.metrics.classification import Confusion, confusion
+from service.safety.detector import assess
+from service.safety.rules import load_rules
+
+DATASET = Path(__file__).parent / "datasets" / "crisis.jsonl"
+SPLITS = ("dev", "test")
+KINDS = ("suicidal", "self_harm", "danger", "none")
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    text: str
+    crisis: bool
+    kind: str
+    hard_negative: bool
+    split: str
+    batch: int
+
+
+def load_dataset(path: Path = DATASET) -> list[Example]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if r["kind"] not in KINDS or r["split"] not in SPLITS:
+            raise ValueError(f"{path.name}:{n}: bad kind or split")
+        if bool(r["crisis"]) != (r["kind"] != "none"):
+            raise ValueError(f"{path.name}:{n}: crisis and kind disagree")
+        rows.append(
+            Example(
+                id=str(r["id"]),
+                text=str(r["text"]),
+                crisis=bool(r["crisis"]),
+                kind=str(r["kind"]),
+                hard_negative=bool(r["hard_negative"]),
+                split=str(r["split"]),
+                batch=int(r.get("batch", 1)),
+            )
+        )
+    return rows
+
+
+def _scores(c: Confusion) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "recall": _round(c.recall),
+        "precision": _round(c.precision),
+        "f1": _round(c.f1),
+        "tp": c.tp,
+        "fp": c.fp,
+        "fn": c.fn,
+        "tn": c.tn,
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 4)
+
+
+def evaluate(examples: Sequence[Example], embeddings: Embeddings | None = None) -> dict[str, Any]:
+    """Scores overall, by kind, by batch and on the hard negatives, with every error."""
+    rows: list[dict[str, Any]] = []
+    for ex in examples:
+        a = assess(ex.text, embeddings)
+        rows.append(
+            {
+                "id": ex.id,
+                "crisis": ex.crisis,
+                "kind": ex.kind,
+                "hard_negative": ex.hard_negative,
+                "batch": ex.batch,
+                "level": a.level,
+                "rules": [h.rule for h in a.hits],
+                "text": ex.text,
+            }
+        )
+
+    def conf(sub: list[dict[str, Any]]) -> Confusion:
+        return confusion((r["crisis"], r["level"] == "crisis") for r in sub)
+
+    summary = _scores(conf(rows))
+    summary["crisis_examples"] = sum(r["crisis"] for r in rows)
+    summary["concern_on_non_crisis"] = sum(
+        1 for r in rows if not r["crisis"] and r["level"] == "concern"
+    )
+    hard = [r for r in rows if r["hard_negative"]]
+    summary["hard_negatives"] = len(hard)
+    summary["hard_negatives_flagged_crisis"] = sum(r["level"] == "crisis" for r in hard)
+    by_kind = {k: _scores(conf([r for r in rows if r["kind"] == k])) for k in KINDS if k != "none"}
+    batches = sorted({r["batch"] for r in rows})
+    by_batch = {str(b): _scores(conf([r for r in rows if r["batch"] == b])) for b in batches}
+    return {
+        "summary": summary,
+        "by_kind": {k: {"n": v["n"], "recall": v["recall"]} for k, v in by_kind.items()},
+        "by_batch": by_batch,
+        "false_negatives": [_err(r) for r in rows if r["crisis"] and r["level"] != "crisis"],
+        "false_positives": [_err(r) for r in rows if not r["crisis"] and r["level"] == "crisis"],
+    }
+
+
+def _err(r: dict[str, Any]) -> dict[str, Any]:
+    # Dataset texts are written for this set (fictional), so they may be shown here.
+    return {k: r[k] for k in ("id", "kind", "level", "rules", "text")}
+
+
+def packaged_embeddings() -> Embeddings:
+    """The model the classifier stage is trained for (the service's default)."""
+    from ingest.embedding import SentenceTransformerEmbeddings
+    from service.settings import packaged_model_path
+
+    return SentenceTransformerEmbeddings(packaged_model_path())
+
+
+def crisis_scores(
+    split: str | None = None, embeddings: Embeddings | None = None, rules_only: bool = False
+) -> dict[str, Any]:
+    """``{"recall", "precision", "f1", "n", "tp", "fp", "fn", "tn", ...}`` on ``split``
+    (``None``: all rows), as the service runs the gate: patterns plus the classifier
+    stage on the packaged model (loaded here unless ``embeddings`` is given), or the
+    patterns alone with ``rules_only``."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or None, not {split!r}")
+    examples = [e for e in load_dataset() if split is None or e.split == split]
+    if not rules_only and embeddings is None:
+        embeddings = packaged_embeddings()
+    result = evaluate(examples, None if rules_only else embeddings)
+    return {**result["summary"], "split": split or "all", "stage": _stage(rules_only)}
+
+
+def _stage(rules_only: bool) -> str:
+    return "patterns" if rules_only else "patterns+classifier"
+
+
+def config(split: str | None, rules_only: bool) -> dict[str, Any]:
+    rules = load_rules()
+    clf = rules.classifier
+    return {
+        "dataset": str(DATASET.relative_to(DATASET.parent.parent.parent)),
+        "split": split or "all",
+        "rules": f"prompts/safety/v{rules.version}/crisis.yaml",
+        "stage": _stage(rules_only),
+        "classifier": None
+        if rules_only or clf is None
+        else {
+            "model": clf.model,
+            "threshold": clf.threshold,
+            "weights": f"prompts/safety/v{rules.version}/classifier.yaml",
+        },
+        "positive": "level == crisis",
+    }

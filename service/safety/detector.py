@@ -1,0 +1,253 @@
+"""The safety gate: does a question or a new entry carry crisis language?
+
+Deterministic and offline, so it runs before anything else and never depends on a model
+being up. Phrase patterns (``prompts/safety/v1/crisis.yaml``) find first-person crisis
+language; negation ("I'm not suicidal"), idioms ("this deadline is killing me"), the
+distant past ("two years ago I ..."), jokes and other people's experiences are then told
+apart, because a safety response to "I'd kill for a coffee" teaches people to ignore it.
+
+Missing a crisis is the costly error, so the patterns lean towards recall: when in doubt
+a sentence is ``concern`` (resources shown, the answer still given), not silence.
+
+Nothing here logs or stores the text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel, Field
+
+from service.safety.rules import ClassifierSpec, CrisisRules, Pattern, load_rules
+
+Level = Literal["crisis", "concern"]
+_SENTENCES = re.compile(r"[.!?;\n]+")
+_CLAUSE = re.compile(r"[,:;()\"]|—|–| - |\bbut\b|\bthough\b|\balthough\b")
+_WORD = re.compile(r"\S+")
+
+
+class Resource(BaseModel):
+    name: str
+    contact: str = Field(description="How to reach it: a number, or how to text or chat.")
+    url: str | None = None
+
+
+class Safety(BaseModel):
+    """What the person sees instead of (``crisis``) or beside (``concern``) an insight."""
+
+    level: Level
+    message: str
+    resources: list[Resource]
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: str  # pattern id, never the matched text
+    kind: str
+    level: Level
+    why: str  # "" pattern match; "classifier" second stage; else the cue: past | joke | other
+
+
+@dataclass
+class Assessment:
+    """Everything the gate decided about one text, for evaluation and tests."""
+
+    level: Level | None
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> list[str]:
+        out: list[str] = []
+        for h in self.hits:
+            if h.level == self.level and h.kind not in out:
+                out.append(h.kind)
+        return out
+
+
+def normalize(text: str, rules: CrisisRules) -> str:
+    t = text.lower()
+    for pattern, repl in rules.normalize:
+        t = pattern.sub(repl, t)
+    return " ".join(t.split())
+
+
+def _negated(sentence: str, start: int, rules: CrisisRules) -> bool:
+    clause = _CLAUSE.split(sentence[:start])[-1]
+    window = " ".join(_WORD.findall(clause)[-rules.negation_window_words :])
+    if not rules.negation.search(window):
+        return False
+    return not any(e.search(window) for e in rules.negation_exceptions)
+
+
+def _idiom(sentence: str, span: tuple[int, int], rules: CrisisRules) -> bool:
+    for idiom in rules.idioms:
+        for m in idiom.finditer(sentence):
+            if m.start() < span[1] and span[0] < m.end():
+                return True
+    return False
+
+
+def _clause(sentence: str, m: re.Match[str]) -> str:
+    """The clause the match sits in: from the last boundary before it to the next after."""
+    before = _CLAUSE.split(sentence[: m.start()])[-1]
+    after = _CLAUSE.split(sentence[m.start() :])[0]
+    return before + after
+
+
+def _past(sentence: str, m: re.Match[str], rules: CrisisRules) -> bool:
+    """Told as the distant past ("two years ago I ...", "I used to ...") and not recurring."""
+    clause = _clause(sentence, m)
+    return bool(
+        rules.past.search(clause)
+        and not rules.recent.search(clause)
+        and not rules.recurring.search(sentence)
+    )
+
+
+def _hit(sentence: str, m: re.Match[str], p: Pattern, rules: CrisisRules) -> Hit | None:
+    if _negated(sentence, m.start(), rules) or _idiom(sentence, m.span(), rules):
+        return None
+    if rules.joke.search(sentence):
+        return Hit(p.id, p.kind, "concern", "joke")
+    if _past(sentence, m, rules):
+        return Hit(p.id, p.kind, "concern", "past")
+    if not p.self_only and rules.third_party.search(sentence[: m.start()]):
+        return Hit(p.id, p.kind, "concern", "other")
+    return Hit(p.id, p.kind, "crisis", "")
+
+
+def _cue_level(sentence: str, rules: CrisisRules) -> tuple[Level, str]:
+    """The past and joke cues for a whole sentence (the classifier stage has no span)."""
+    if rules.joke.search(sentence):
+        return "concern", "joke"
+    if rules.past.search(sentence) and not (
+        rules.recent.search(sentence) or rules.recurring.search(sentence)
+    ):
+        return "concern", "past"
+    return "crisis", ""
+
+
+def calibrated(embeddings: Embeddings, spec: ClassifierSpec) -> bool:
+    """Whether ``embeddings`` is the model the classifier was trained for."""
+    name = str(getattr(embeddings, "model_name", ""))
+    squash = re.compile(r"[^a-z0-9]")
+    return bool(name) and squash.sub("", spec.model.lower()) in squash.sub("", name.lower())
+
+
+class _Prototypes:
+    """Prototype vectors per embeddings object, embedded once (they are fixed text)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: weakref.WeakKeyDictionary[Embeddings, dict[str, np.ndarray]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, embeddings: Embeddings, spec: ClassifierSpec) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = self._cache.get(embeddings)
+        if found is None:
+            found = {
+                kind: _unit(embeddings.embed_documents(list(texts)))
+                for kind, texts in spec.prototypes.items()
+            }
+            with self._lock:
+                self._cache[embeddings] = found
+        return found
+
+
+_PROTOTYPES = _Prototypes()
+
+
+def _unit(vectors: list[list[float]]) -> np.ndarray:
+    a = np.asarray(vectors, dtype=np.float32)
+    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+
+
+def _classify(
+    sentences: list[str], embeddings: Embeddings, spec: ClassifierSpec, rules: CrisisRules
+) -> list[Hit]:
+    vecs = _unit(embeddings.embed_documents(sentences))
+    probs = 1.0 / (1.0 + np.exp(-(vecs @ np.asarray(spec.weights, dtype=np.float32) + spec.bias)))
+    protos = {k: v for k, v in _PROTOTYPES.get(embeddings, spec).items() if k != "benign"}
+    hits = []
+    for i, sentence in enumerate(sentences):
+        if probs[i] < spec.threshold:
+            continue
+        kind = max(protos, key=lambda k: float((vecs[i] @ protos[k].T).max()))
+        level, why = _cue_level(sentence, rules)
+        hits.append(Hit(f"classifier:{kind}", kind, level, why or "classifier"))
+    return hits
+
+
+def assess(
+    text: str, embeddings: Embeddings | None = None, rules: CrisisRules | None = None
+) -> Assessment:
+    """Every crisis pattern in every sentence, each kept, lowered or dropped by the cues;
+    then, with ``embeddings`` of the model it was trained for, the classifier on the
+    sentences the patterns left alone."""
+    rules = rules or load_rules()
+    hits: list[Hit] = []
+    untouched: list[str] = []
+    for sentence in _SENTENCES.split(normalize(text, rules)):
+        if not sentence.strip():
+            continue
+        matched = False
+        for p in rules.patterns:
+            for m in p.regex.finditer(sentence):
+                matched = True
+                h = _hit(sentence, m, p, rules)
+                if h is not None:
+                    hits.append(h)
+        explained = rules.negated_topic.search(sentence) or any(
+            i.search(sentence) for i in rules.idioms
+        )
+        if not matched and not explained:
+            untouched.append(sentence.strip())
+    spec = rules.classifier
+    if (
+        embeddings is not None
+        and spec is not None
+        and spec.weights
+        and untouched
+        and not any(h.level == "crisis" for h in hits)
+        and calibrated(embeddings, spec)
+    ):
+        hits.extend(_classify(untouched, embeddings, spec, rules))
+    levels = {h.level for h in hits}
+    level: Level | None = "crisis" if "crisis" in levels else "concern" if levels else None
+    return Assessment(level=level, hits=hits)
+
+
+def safety_for(a: Assessment, rules: CrisisRules | None = None) -> Safety | None:
+    """The message and resources that fit what was found (self-harm vs danger)."""
+    rules = rules or load_rules()
+    if a.level is None:
+        return None
+    kinds = a.kinds
+    if a.level == "concern":
+        message = rules.messages["concern"]
+    elif kinds and all(k == "danger" for k in kinds):
+        message = rules.messages["danger"]
+    else:
+        message = rules.messages["self"]
+    resources = [
+        Resource(name=r.name, contact=r.contact, url=r.url)
+        for r in rules.resources
+        if any(k in r.kinds for k in kinds)
+    ]
+    return Safety(level=a.level, message=message, resources=resources)
+
+
+def detect_crisis(text: str, embeddings: Embeddings | None = None) -> Safety | None:
+    """``Safety`` when ``text`` carries crisis (or, more gently, concerning) language.
+
+    ``embeddings`` (optional) adds the classifier stage when it is the model the
+    classifier was trained for; without it the patterns alone decide."""
+    return safety_for(assess(text, embeddings))

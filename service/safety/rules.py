@@ -1,0 +1,129 @@
+"""The crisis rules, loaded from their versioned data file ``prompts/safety/<v>/crisis.yaml``.
+
+Phrases, cues, messages and resources live in that one file (not in code) so they can be
+reviewed by people who are not programmers and so results can name the version they used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+KINDS = ("suicidal", "self_harm", "danger")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    kind: str  # suicidal | self_harm | danger
+    regex: re.Pattern[str]
+    self_only: bool  # False: the words alone do not say whose experience it is
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    name: str
+    contact: str
+    url: str | None
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """The embedding second stage: a logistic regression for one model, and prototypes
+    (training examples that also name the kind of what the model finds)."""
+
+    model: str
+    threshold: float
+    prototypes: dict[str, tuple[str, ...]]  # kind -> sentences; "benign" is the foil
+    weights: tuple[float, ...]  # empty until trained
+    bias: float
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    version: int
+    messages: dict[str, str]  # self | danger | concern
+    resources: tuple[ResourceSpec, ...]
+    normalize: tuple[tuple[re.Pattern[str], str], ...]
+    patterns: tuple[Pattern, ...]
+    idioms: tuple[re.Pattern[str], ...]
+    negation: re.Pattern[str]
+    negation_window_words: int
+    negated_topic: re.Pattern[str]
+    negation_exceptions: tuple[re.Pattern[str], ...]
+    past: re.Pattern[str]
+    recent: re.Pattern[str]
+    recurring: re.Pattern[str]
+    joke: re.Pattern[str]
+    third_party: re.Pattern[str]
+    classifier: ClassifierSpec | None
+
+
+def _re(source: Any) -> re.Pattern[str]:
+    return re.compile(str(source))
+
+
+@lru_cache
+def load_rules(version: str = "v1") -> CrisisRules:
+    path = resources.files("prompts").joinpath("safety", version, "crisis.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    filler = str(data["filler_word"])
+    patterns = []
+    for kind in KINDS:
+        for spec in data["patterns"].get(kind) or ():
+            patterns.append(
+                Pattern(
+                    id=str(spec["id"]),
+                    kind=kind,
+                    regex=_re(str(spec["re"]).replace("{W}", filler)),
+                    self_only=bool(spec.get("self_only", True)),
+                )
+            )
+    return CrisisRules(
+        version=int(data.get("version", 1)),
+        messages={k: " ".join(str(v).split()) for k, v in data["messages"].items()},
+        resources=tuple(
+            ResourceSpec(
+                name=str(r["name"]),
+                contact=str(r["contact"]),
+                url=str(r["url"]) if r.get("url") else None,
+                kinds=tuple(r.get("for") or KINDS),
+            )
+            for r in data["resources"]
+        ),
+        normalize=tuple((_re(a), str(b)) for a, b in data.get("normalize") or ()),
+        patterns=tuple(patterns),
+        idioms=tuple(_re(s) for s in data.get("idioms") or ()),
+        negation=_re(data["negation"]),
+        negation_window_words=int(data.get("negation_window_words", 4)),
+        negated_topic=_re(data["negated_topic"]),
+        negation_exceptions=tuple(_re(s) for s in data.get("negation_exceptions") or ()),
+        past=_re(data["past"]),
+        recent=_re(data["recent"]),
+        recurring=_re(data["recurring"]),
+        joke=_re(data["joke"]),
+        third_party=_re(data["third_party"]),
+        classifier=_classifier(data.get("classifier"), version),
+    )
+
+
+def _classifier(spec: dict[str, Any] | None, version: str) -> ClassifierSpec | None:
+    if not spec:
+        return None
+    trained = resources.files("prompts").joinpath("safety", version, str(spec["weights"]))
+    weights: dict[str, Any] = {}
+    if trained.is_file():
+        weights = yaml.safe_load(trained.read_text(encoding="utf-8")) or {}
+    return ClassifierSpec(
+        model=str(spec["model"]),
+        threshold=float(spec["threshold"]),
+        prototypes={k: tuple(str(x) for x in v) for k, v in spec["prototypes"].items()},
+        weights=tuple(float(w) for w in weights.get("weights") or ()),
+        bias=float(weights.get("bias", 0.0)),
+    )
