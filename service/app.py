@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from ingest.store import Base
 from service import middleware, problems
 from service.ask import ask_router, ask_stream
 from service.container import Container
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
 # Insight features (issue 4 and later): included when present.
 OPTIONAL_ROUTERS = [
     "service.patterns.patterns_router",
+    "service.insight.insight_router",
     "service.labels.labels_router",
     "service.reflect.reflect_router",
     "service.practices.practices_router",
@@ -91,5 +93,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     middleware.install(app, c.settings.rate_limit, c.settings.rate_limit_storage)
     for router in ROUTERS + _optional_routers():
         app.include_router(router)
+    # Tables of features whose modules were first imported with their routers.
+    Base.metadata.create_all(c.engine)
     problems.document(app)
     return app

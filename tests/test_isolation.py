@@ -430,6 +430,54 @@ def walk_patterns(client: TestClient, alice: Person, bob: Person) -> None:
     assert client.delete("/v1/entries/x4", headers=alice.headers).status_code == 204
 
 
+INSIGHT_ROUTES = {
+    ("post", "/v1/reflect"),
+    ("get", "/v1/practices"),
+    ("get", "/v1/practices/{name}"),
+    ("get", "/v1/episodes"),
+    ("post", "/v1/experiments"),
+    ("get", "/v1/experiments"),
+    ("get", "/v1/experiments/{experiment_id}"),
+    ("patch", "/v1/experiments/{experiment_id}"),
+    ("get", "/v1/progress"),
+}
+
+
+def insight_view(client: TestClient, bob: Person) -> dict[str, Any]:
+    h = bob.headers
+    names = [p["name"] for p in client.get("/v1/practices", headers=h).json()["data"]]
+    situation = {"situation": "Jonah read my messages and I felt betrayed"}
+    return {
+        "reflect": client.post("/v1/reflect", json=situation, headers=h).json(),
+        "practices": [client.get(f"/v1/practices/{n}", headers=h).json() for n in names],
+        "episodes": client.get("/v1/episodes", headers=h).json(),
+        "experiments": client.get("/v1/experiments", headers=h).json(),
+        "progress": client.get("/v1/progress", headers=h).json(),
+    }
+
+
+def walk_insight(client: TestClient, alice: Person, bob: Person) -> None:
+    before = insight_view(client, bob)
+    assert MARK not in json.dumps(before) and "alice-only" not in json.dumps(before)
+    plan = {"who": f"Jonah at {MARK}", "risk": "tell him", "success": "he listens"}
+    r = client.post("/v1/experiments", json=plan, headers=alice.headers)
+    assert r.status_code == 201, r.text
+    xid = r.json()["id"]
+    for method, body in (("GET", None), ("PATCH", {"outcome": "kept", "status": "done"})):
+        theirs = client.request(method, f"/v1/experiments/{xid}", json=body, headers=bob.headers)
+        nobody = client.request(method, "/v1/experiments/nope", json=body, headers=bob.headers)
+        assert theirs.status_code == nobody.status_code == 404 or (
+            theirs.status_code == nobody.status_code == 422
+        )
+        assert MARK not in theirs.text
+    more = {"id": "x5", "date": "2024-02-12", "text": f"Betrayed again, quiet again. {MARK}."}
+    assert client.post("/v1/entries", json=more, headers=alice.headers).status_code == 201
+    assert insight_view(client, bob) == before
+    got = client.get(f"/v1/experiments/{xid}", headers=alice.headers)
+    assert got.status_code == 200 and MARK in got.text
+    assert client.delete("/v1/entries/x5", headers=alice.headers).status_code == 204
+
+
 def walk_accounts(client: TestClient, container: Container, alice: Person, bob: Person) -> None:
     # A user key is no admin key: Bob cannot make himself a key for Alice.
     for body in ({}, {"revoke_existing": True}):
@@ -484,7 +532,7 @@ def test_two_users_walk_every_route(
 ) -> None:
     spec = client.get("/openapi.json").json()
     routes = {(m, p) for p, ops in spec["paths"].items() for m in ops}
-    walked = CORE_ROUTES | PATTERN_ROUTES
+    walked = CORE_ROUTES | PATTERN_ROUTES | INSIGHT_ROUTES
     # A new route fails here until the walk covers it.
     assert routes <= walked, f"routes not in the isolation walk: {sorted(routes - walked)}"
     assert routes >= CORE_ROUTES
@@ -492,4 +540,6 @@ def test_two_users_walk_every_route(
     walk_reading(client, alice, bob)
     if routes >= PATTERN_ROUTES:  # once the patterns routes are in the app
         walk_patterns(client, alice, bob)
+    if routes >= INSIGHT_ROUTES:  # once reflect/practices/experiments/progress are in
+        walk_insight(client, alice, bob)
     walk_accounts(client, container, alice, bob)

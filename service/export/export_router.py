@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -63,6 +64,19 @@ def _label_corrections(session: Session, user_id: str) -> Any:
     return [
         {"entry_id": c.entry_id, "label": c.label, "verdict": c.verdict, "at": c.created_at}
         for c in UserLabels(session, user_id).corrections()
+    ]
+
+
+@register_section("experiments")
+def _experiments(session: Session, user_id: str) -> Any:
+    """Trust experiments the person planned and recorded (once that feature exists)."""
+    if importlib.util.find_spec("service.insight.experiments") is None:
+        return None
+    from service.insight.experiments import ExperimentPublic, UserExperiments
+
+    return [
+        ExperimentPublic.of(e).model_dump(mode="json")
+        for e in UserExperiments(session, user_id).all()
     ]
 
 
