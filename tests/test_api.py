@@ -240,6 +240,7 @@ def test_post_entry_then_get_it(client: TestClient) -> None:
         "source": "api",
         "indexed": True,
         "status": "imported",
+        "safety": None,  # set only when the text has crisis language (tests/test_safety.py)
     }
     r = client.get("/v1/entries/a1", headers=h)
     assert r.status_code == 200
@@ -251,6 +252,7 @@ def test_post_entry_then_get_it(client: TestClient) -> None:
         "source": "api",
         "indexed": True,
         "status": None,
+        "safety": None,
     }
 
 
