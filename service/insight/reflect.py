@@ -1,0 +1,252 @@
+"""Past versus present: which old episodes a present situation echoes, and what differs.
+
+A present fear often borrows its force from an old wound: "Rui is late" feels like
+"my mother never came". Separating the two starts with seeing both side by side, in the
+person's own words and dates. The echoes are past entries close in meaning to the
+situation; formative ones (era ``origin``) are looked for on purpose, both directly and
+through the recent entries the situation resembles (what those entries feel and do is
+what the origin is matched on), because an origin story rarely shares words with today.
+
+Then: what is the same (labels the situation's echoes share with the origin), what is
+different (time passed, other people, and what the person has done since — trust
+experiments and self-trust), and questions that help tell then from now. Every
+statement carries quotes; a statement with nothing to quote is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from ingest.labels_store import EntryLabels
+from service.answer.models import Citation
+from service.insight.quotes import label_quotes
+from service.safety import Safety
+from service.taxonomy import load_taxonomy
+
+Era = Literal["origin", "recent", "present"]
+MIN_ECHO_SIMILARITY = 0.25  # below this a past entry is not treated as an echo
+MAX_ECHOES = 5
+REPAIR_LABELS = ("trust_experiment", "self_trust")
+
+_PAST_PRESENT = re.compile(
+    r"\b(about (my|the) past|my past|old wound|childhood|back then|my history|"
+    r"past or (the )?present|then or now|now or then|really about)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
+
+
+def is_past_present_question(question: str) -> bool:
+    """'Is my fear about my partner, or about my past?' and the like."""
+    return bool(_PAST_PRESENT.search(question))
+
+
+class Echo(BaseModel):
+    entry_id: str
+    date: str
+    era: Era
+    quote: str = Field(description="Verbatim from the entry.")
+    similarity: float
+    shared: list[str] = Field(default_factory=list, description="Labels shared with now.")
+
+
+class Statement(BaseModel):
+    statement: str
+    citations: list[Citation]
+
+
+class ReflectResponse(BaseModel):
+    situation: str
+    echoes: list[Echo]
+    same: list[Statement]
+    different: list[Statement]
+    questions: list[str]
+    abstained: bool = Field(description="True when no past entry echoes the situation.")
+    safety: Safety | None = Field(
+        default=None, description="Set when the situation contains crisis language."
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A retrieved chunk of a past entry: its span, dense similarity and chunk era."""
+
+    entry_id: str
+    start: int
+    end: int
+    similarity: float
+    era: str | None = None
+
+
+@lru_cache
+def _questions() -> dict[str, list[str]]:
+    path = resources.files("prompts").joinpath("reflect", "v1", "questions.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {"with_echo": list(data["with_echo"]), "plain": list(data["plain"])}
+
+
+def _era(value: str | None) -> Era:
+    return value if value in ("origin", "recent", "present") else "recent"  # type: ignore[return-value]
+
+
+def _names(text: str) -> set[str]:
+    common = {"The", "This", "That", "Then", "When", "What", "But", "And", "She", "His", "Her"}
+    return {m.group(1) for m in _NAME.finditer(text)} - common
+
+
+def reflect(
+    situation: str,
+    candidates: list[Candidate],
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+    situation_labels: set[str] | None = None,
+    today: dt.date | None = None,
+) -> ReflectResponse:
+    """Build the reflection from retrieved candidates and the person's labelled entries."""
+    tax = load_taxonomy()
+    best: dict[str, Candidate] = {}
+    for c in candidates:
+        usable = c.entry_id in texts and c.entry_id in labels
+        if usable and c.similarity >= MIN_ECHO_SIMILARITY and (
+            c.entry_id not in best or c.similarity > best[c.entry_id].similarity
+        ):
+            best[c.entry_id] = c
+    ranked = sorted(best.values(), key=lambda c: -c.similarity)
+
+    # What "now" is like: the labels the person named or the tagger found in the
+    # situation, else the labels of the entries it most resembles.
+    now_labels = set(situation_labels or ())
+    if not now_labels:
+        for c in ranked[:3]:
+            now_labels |= set(labels[c.entry_id].labels)
+
+    def era_of(c: Candidate) -> Era:
+        return _era(c.era or labels[c.entry_id].era)
+
+    echoes: list[Candidate] = []
+    origins = [c for c in ranked if era_of(c) == "origin"]
+    if origins:
+        echoes.append(origins[0])
+    else:
+        # The origin story may share no words with today: match it on what it feels and does.
+        linked = [
+            (len(set(el.labels) & now_labels), eid)
+            for eid, el in labels.items()
+            if el.era == "origin" and eid in texts and set(el.labels) & now_labels
+        ]
+        if linked:
+            _, eid = max(linked, key=lambda t: (t[0], labels[t[1]].date))
+            span = max(
+                (s for s in labels[eid].labels.values() if s.label in now_labels),
+                key=lambda s: s.score,
+            )
+            echoes.append(Candidate(eid, span.start, span.end, 0.0, "origin"))
+    for c in ranked:
+        if len(echoes) >= MAX_ECHOES:
+            break
+        if all(c.entry_id != e.entry_id for e in echoes):
+            echoes.append(c)
+
+    out_echoes = []
+    for c in echoes:
+        el = labels[c.entry_id]
+        out_echoes.append(
+            Echo(
+                entry_id=c.entry_id,
+                date=el.date.isoformat(),
+                era=era_of(c),
+                quote=texts[c.entry_id][c.start : c.end].strip(),
+                similarity=round(c.similarity, 3),
+                shared=sorted(set(el.labels) & now_labels),
+            )
+        )
+    out_echoes = [e for e in out_echoes if e.quote]
+    if not out_echoes:
+        return ReflectResponse(
+            situation=situation,
+            echoes=[],
+            same=[],
+            different=[],
+            questions=_questions()["plain"][:4],
+            abstained=True,
+        )
+
+    anchor = next((e for e in out_echoes if e.era == "origin"), out_echoes[0])
+    same: list[Statement] = []
+    for label in anchor.shared:
+        name = label.replace("_", " ")
+        kind = "feeling" if tax.get(label) and tax[label].group == "emotions" else "response"
+        same.append(
+            Statement(
+                statement=f"The same {kind} shows then and now: {name}.",
+                citations=[
+                    _cite(anchor),
+                    *[_cite(e) for e in out_echoes if e is not anchor and label in e.shared][:2],
+                ],
+            )
+        )
+
+    different: list[Statement] = []
+    today = today or dt.date.today()
+    anchor_date = dt.date.fromisoformat(anchor.date)
+    years = (today - anchor_date).days // 365
+    if anchor.era == "origin" or years >= 1:
+        when = f"{years} year{'s' if years != 1 else ''} ago" if years >= 1 else "some time ago"
+        different.append(
+            Statement(
+                statement=(
+                    f"You wrote this {when}"
+                    + (", about a formative time" if anchor.era == "origin" else "")
+                    + "; the situation you describe is happening now."
+                ),
+                citations=[_cite(anchor)],
+            )
+        )
+    then_names, now_names = _names(anchor.quote), _names(situation)
+    if now_names and then_names and not (now_names & then_names):
+        different.append(
+            Statement(
+                statement=(
+                    f"Then it was about {', '.join(sorted(then_names))}; now it is about "
+                    f"{', '.join(sorted(now_names))}."
+                ),
+                citations=[_cite(anchor)],
+            )
+        )
+    since = {
+        eid: el for eid, el in labels.items() if el.date > anchor_date and eid != anchor.entry_id
+    }
+    repair = label_quotes(since, texts, REPAIR_LABELS)
+    if repair:
+        latest = sorted(repair, key=lambda q: q.date, reverse=True)[:2]
+        different.append(
+            Statement(
+                statement="Since then you have also acted differently: "
+                + "; ".join(f'{q.date}: "{q.quote}"' for q in latest),
+                citations=[q.citation() for q in latest],
+            )
+        )
+
+    questions = []
+    for tmpl in _questions()["with_echo"]:
+        questions.append(tmpl.format(date=anchor.date, quote=anchor.quote, year=anchor.date[:4]))
+    return ReflectResponse(
+        situation=situation,
+        echoes=out_echoes,
+        same=same,
+        different=different,
+        questions=questions[:5],
+        abstained=False,
+    )
+
+
+def _cite(e: Echo) -> Citation:
+    return Citation(entry_id=e.entry_id, date=e.date, quote=e.quote)
