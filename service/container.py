@@ -24,6 +24,7 @@ from ingest.vector_index import ChromaIndex, make_chroma_client
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
 from service.ask.ask_service import Answerer, AskService
+from service.insight import experiments as _experiments  # noqa: F401  (its table, before create_all)
 from service.retrieval.hybrid import HybridRetriever
 from service.retrieval.lexical import LexicalIndex
 from service.settings import Settings
