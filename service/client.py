@@ -164,12 +164,15 @@ class TrustlensClient:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         tag: str | None = None,
+        pattern: str | None = None,
     ) -> EntryPage:
         params: dict[str, Any] = {"limit": limit, **self._dates(since=since, until=until)}
         if cursor:
             params["cursor"] = cursor
         if tag:
             params["tag"] = tag
+        if pattern:
+            params["pattern"] = pattern
         return self._model(EntryPage, "GET", "/v1/entries", params=params)
 
     def iter_entries(self, **filters: Any) -> Iterator[EntryPublic]:
@@ -258,3 +261,53 @@ class TrustlensClient:
                         raise ApiError(int(data.get("status", 500)), data)
                     yield event, AskResponse.model_validate(data) if event == "answer" else data
                     event = None
+
+    # --------------------------------------------------- patterns and labels (issue 4)
+
+    def patterns(self) -> dict[str, Any]:
+        """``GET /v1/patterns``: your trust patterns, counted per entry, with quotes."""
+        return dict(self._send("GET", "/v1/patterns").json())
+
+    def entry_labels(self, entry_id: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"/v1/entries/{entry_id}/labels").json())
+
+    def set_label(self, entry_id: str, label: str, verdict: str) -> dict[str, Any]:
+        """Confirm (``"confirm"``) or reject (``"reject"``) a label on one of your entries."""
+        path = f"/v1/entries/{entry_id}/labels/{label}"
+        return dict(self._send("PUT", path, json={"verdict": verdict}).json())
+
+    def clear_label(self, entry_id: str, label: str) -> dict[str, Any]:
+        return dict(self._send("DELETE", f"/v1/entries/{entry_id}/labels/{label}").json())
+
+    # ------------------------------- reflect, practices, experiments, progress (insight)
+
+    def reflect(self, situation: str) -> dict[str, Any]:
+        return dict(self._send("POST", "/v1/reflect", json={"situation": situation}).json())
+
+    def practices(self) -> dict[str, Any]:
+        return dict(self._send("GET", "/v1/practices").json())
+
+    def practice(self, name: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"/v1/practices/{name}").json())
+
+    def episodes(self) -> dict[str, Any]:
+        return dict(self._send("GET", "/v1/episodes").json())
+
+    def plan_experiment(self, **fields: Any) -> dict[str, Any]:
+        """``who``, ``risk``, ``success`` and optionally ``planned_for``."""
+        body = {k: str(v) if isinstance(v, dt.date) else v for k, v in fields.items()}
+        return dict(self._send("POST", "/v1/experiments", json=body).json())
+
+    def experiments(self) -> dict[str, Any]:
+        return dict(self._send("GET", "/v1/experiments").json())
+
+    def experiment(self, experiment_id: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"/v1/experiments/{experiment_id}").json())
+
+    def record_experiment(self, experiment_id: str, **fields: Any) -> dict[str, Any]:
+        """``outcome``, optionally ``note`` and ``status``."""
+        path = f"/v1/experiments/{experiment_id}"
+        return dict(self._send("PATCH", path, json=fields).json())
+
+    def progress(self) -> dict[str, Any]:
+        return dict(self._send("GET", "/v1/progress").json())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,35 @@ def test_export_into_a_fresh_account_and_keys(
         fresh.me()
     assert err.value.status == 401
     assert maya.me().entries == len(JOURNAL)
+
+
+def test_patterns_and_labels(maya: TrustlensClient) -> None:
+    assert maya.set_label("j1", "avoidance", "confirm")
+    assert [e.id for e in maya.iter_entries(pattern="avoidance")] == ["j1"]
+    labels = maya.entry_labels("j1")
+    assert "avoidance" in json.dumps(labels)
+    assert isinstance(maya.patterns(), dict)
+    maya.set_label("j1", "avoidance", "reject")
+    assert "j1" not in [e.id for e in maya.iter_entries(pattern="avoidance")]
+    assert isinstance(maya.clear_label("j1", "avoidance"), dict)  # the model decides again
+    with pytest.raises(ApiError) as err:
+        maya.set_label("nope", "avoidance", "confirm")
+    assert err.value.status == 404
+
+
+def test_insight_routes_through_the_client(maya: TrustlensClient, http: TestClient) -> None:
+    paths = set(http.get("/openapi.json").json()["paths"])
+    if "/v1/experiments" not in paths:
+        # Not in this build of the app: the client gets a 404 problem, not a crash.
+        with pytest.raises(ApiError) as err:
+            maya.experiments()
+        assert err.value.status == 404 and "No such route" in err.value.detail
+        return
+    x = maya.plan_experiment(who="Jonah", risk="tell him I felt let down", success="he listens")
+    assert maya.experiment(x["id"])["who"] == "Jonah"
+    assert [e["id"] for e in maya.experiments()["data"]] == [x["id"]]
+    assert maya.record_experiment(x["id"], outcome="as_hoped")["status"] == "done"
+    assert maya.practices()["count"] >= 1
+    assert isinstance(maya.progress(), dict) and isinstance(maya.episodes(), dict)
+    assert isinstance(maya.reflect("Jonah is late again and hasn't texted."), dict)
+    assert x["id"] in json.dumps(maya.export().sections.get("experiments"))

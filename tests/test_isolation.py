@@ -463,12 +463,11 @@ def walk_insight(client: TestClient, alice: Person, bob: Person) -> None:
     r = client.post("/v1/experiments", json=plan, headers=alice.headers)
     assert r.status_code == 201, r.text
     xid = r.json()["id"]
-    for method, body in (("GET", None), ("PATCH", {"outcome": "kept", "status": "done"})):
+    for method, body in (("GET", None), ("PATCH", {"outcome": "as_hoped", "status": "done"})):
         theirs = client.request(method, f"/v1/experiments/{xid}", json=body, headers=bob.headers)
         nobody = client.request(method, "/v1/experiments/nope", json=body, headers=bob.headers)
-        assert theirs.status_code == nobody.status_code == 404 or (
-            theirs.status_code == nobody.status_code == 422
-        )
+        assert theirs.status_code == nobody.status_code == 404
+        assert theirs.json()["detail"] == nobody.json()["detail"].replace("nope", xid)
         assert MARK not in theirs.text
     more = {"id": "x5", "date": "2024-02-12", "text": f"Betrayed again, quiet again. {MARK}."}
     assert client.post("/v1/entries", json=more, headers=alice.headers).status_code == 201
