@@ -41,7 +41,16 @@ def emit(
 @eval_app.command("journal")
 def eval_journal(as_json: JsonOpt = False) -> None:
     """Answers on the labelled development journals (eval/datasets/journal_dev.json)."""
-    from eval.journal_eval import DATASET, evaluate_answers, ingest_journals, load_dataset
+    from eval.crisis_eval import crisis_scores
+    from eval.journal_eval import (
+        DATASET,
+        evaluate_answers,
+        evaluate_behaviours,
+        evaluate_reflect,
+        ingest_journals,
+        load_dataset,
+    )
+    from eval.tagging_eval import tagging_scores
     from service.container import Container
     from service.settings import Settings
 
@@ -50,7 +59,21 @@ def eval_journal(as_json: JsonOpt = False) -> None:
         settings = Settings(data_dir=Path(tmp))
         c = Container(settings)
         ds = load_dataset()
-        result = evaluate_answers(c, ds, ingest_journals(c, ds, root))
+        users = ingest_journals(c, ds, root)
+        result = evaluate_answers(c, ds, users)
+        tagging = tagging_scores(c, users)
+        result["tagging"] = tagging
+        result["reflect"] = evaluate_reflect(c, users)
+        result["behaviours"] = evaluate_behaviours(c, users)
+        result["crisis"] = crisis_scores(embeddings=c.embeddings)
+        result["summary"] |= {
+            "pattern_macro_f1": tagging["summary"]["macro_f1"],
+            "reflect_echo_recall": result["reflect"]["echo_recall_mean"],
+            "reflect_origin_hit_rate": result["reflect"]["origin_hit_rate"],
+            "behaviour_counts_backed": result["behaviours"]["every_count_backed"],
+            "crisis_recall": result["crisis"]["recall"],
+            "crisis_precision": result["crisis"]["precision"],
+        }
         c.close()
     config = {
         "dataset": str(DATASET.relative_to(root)),

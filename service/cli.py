@@ -41,6 +41,15 @@ def _register_eval() -> None:
 _register_eval()
 
 
+def _register_insight() -> None:
+    from service.insight.insight_cli import register
+
+    register(app)
+
+
+_register_insight()
+
+
 def _register_patterns() -> None:
     from service.patterns.patterns_cli import register
 

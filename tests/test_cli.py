@@ -28,7 +28,9 @@ CONTRACT_KEYS = {"question", "answer", "abstained", "mode", "citations"}
 pytestmark = pytest.mark.model
 
 
-def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], data_dir: Path, input: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTLENS_")}
     base.update(
         TRUSTLENS_DATA_DIR=str(data_dir),
@@ -39,7 +41,13 @@ def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProc
     )
     base.update(env)
     return subprocess.run(
-        [str(EXE), *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=300
+        [str(EXE), *args],
+        cwd=ROOT,
+        env=base,
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -19,6 +19,15 @@ class Citation(BaseModel):
     quote: str = Field(description="An exact substring of that entry's text.")
 
 
+class BehaviorPublic(BaseModel):
+    """A response counted across the episodes a habit question is about."""
+
+    pattern: str = Field(description="The trust pattern or repair signal shown.")
+    count: int = Field(description="Episodes in which it occurs.")
+    of: int = Field(description="Episodes of the trigger in all.")
+    citations: list[Citation] = Field(description="One per counted episode.")
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
@@ -29,6 +38,10 @@ class AskResponse(BaseModel):
         default=None,
         description="Set when the question carries crisis language: a short message and "
         "resources. At level 'crisis' it replaces the answer (no insight is generated).",
+    )
+    behaviors: list[BehaviorPublic] = Field(
+        default_factory=list,
+        description="For 'what do I usually do when ...' questions: counted responses.",
     )
 
 

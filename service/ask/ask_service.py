@@ -107,9 +107,60 @@ class AskService:
         since: dt.date | None,
         until: dt.date | None,
     ) -> AskResponse:
+        plan = plan_query(question)
+        if since is None and until is None and _is_past_present(question):
+            reflected = self._past_present(user_id, question)
+            if reflected is not None:
+                return reflected
         retriever = self.c.retriever(user_id, since=since, until=until)
         chain = build_answer_chain(retriever, self.c.answerer, self.c.sessions, self.policy)
-        return chain.invoke(question)
+        resp: AskResponse = chain.invoke(question)
+        if plan.habit and plan.labels and since is None and until is None:
+            resp = self._with_behaviours(user_id, plan, resp)
+        return resp
+
+    def _with_behaviours(self, user_id: str, plan: QueryPlan, resp: AskResponse) -> AskResponse:
+        """Add counted episodes to a habit answer ("in 5 of 8 episodes you ...")."""
+        from service.insight.habits import habit_answer
+
+        _, behaviours = self.c.insight_service.behaviours(user_id, plan.labels)
+        text, public = habit_answer(plan.focus, behaviours)
+        if not public:
+            return resp
+        cites = [c for b in public for c in b.citations]
+        merged = cites + [c for c in resp.citations if c not in cites]
+        body = resp.answer if not resp.abstained else ""
+        return resp.model_copy(
+            update={
+                "answer": f"{text}\n\n{body}".strip(),
+                "abstained": False,
+                "citations": merged,
+                "behaviors": public,
+            }
+        )
+
+    def _past_present(self, user_id: str, question: str) -> AskResponse | None:
+        """'Is my fear about my partner, or about my past?': answered by reflecting."""
+        from service.insight.habits import past_present_answer
+
+        r = self.c.insight_service.reflect(user_id, question)
+        text, cites = past_present_answer(r)
+        if not cites:
+            return None
+        return AskResponse(
+            question=question,
+            answer=text,
+            abstained=False,
+            mode=self.c.answerer.mode,
+            citations=cites,
+        )
+
+
+def _is_past_present(question: str) -> bool:
+    from service.insight.reflect import is_past_present_question
+
+    return is_past_present_question(question)
+
 
 def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
     return AskResponse(

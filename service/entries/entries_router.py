@@ -18,6 +18,7 @@ from service.api_types import UtcDatetime
 from service.deps import ContainerDep, CurrentUser
 from service.entries import entries_service as svc
 from service.entries.entries_service import CursorInvalid, EntryInvalid, TooLarge
+from service.insight.followups import Followup
 from service.safety.detector import Safety, detect_crisis
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
@@ -81,6 +82,11 @@ class EntryPublic(BaseModel):
         default=None,
         description="POST only: set when the new entry's text has crisis language "
         "(a short message and resources). The entry is saved all the same.",
+    )
+    followups: list[Followup] | None = Field(
+        default=None,
+        description="POST only: one to three reflective questions grounded in your related "
+        "past entries (with citations), or one plain question; none when safety is set.",
     )
 
     model_config = {
@@ -263,6 +269,8 @@ def create_entry(
         response.status_code = status.HTTP_200_OK
     out = _public(saved.entry, saved.indexed, saved.status)
     out.safety = detect_crisis(saved.entry.text, c.embeddings)
+    if out.safety is None:  # crisis language: resources only, no insight
+        out.followups = c.insight_service.followups(user.id, saved.entry.entry_id)
     return out
 
 

@@ -119,7 +119,7 @@ def _saved_with_followups(c: Any, uid: str, saved: Any) -> dict[str, Any]:
 def _crisis(text: str, c: Any) -> Any:
     from service.safety import detect_crisis
 
-    return detect_crisis(text)
+    return detect_crisis(text, c.embeddings)
 
 
 def reflect(

@@ -100,7 +100,7 @@ class InsightService:
         return out, j
 
     def reflect(self, user_id: str, situation: str) -> ReflectResponse:
-        safety = detect_crisis(situation)
+        safety = detect_crisis(situation, self.c.embeddings)
         if safety is not None:  # crisis language: resources, and no insight
             return ReflectResponse(
                 situation=situation,
