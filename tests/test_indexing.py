@@ -130,6 +130,10 @@ def expected_records(
     return out
 
 
+def _label_key(key: str) -> bool:
+    return key in ("era", "entry_era") or key.startswith("lab_")
+
+
 def assert_index_matches_store(c: Container, user_id: str) -> dict[str, dict[str, Any]]:
     """Chroma holds exactly the store's chunks for this user, field for field."""
     expected = expected_records(c.sessions, user_id, c.settings.chunk_max_words)
@@ -137,7 +141,9 @@ def assert_index_matches_store(c: Container, user_id: str) -> dict[str, dict[str
     assert set(actual) == set(expected)
     for cid, rec in actual.items():
         want = expected[cid]
-        assert {k: v for k, v in rec.items() if k != "embedding"} == {
+        # Label metadata (era, lab_<label>) is the tagger's; tests/test_labels_store.py
+        # checks it against the label rows.
+        assert {k: v for k, v in rec.items() if k != "embedding" and not _label_key(k)} == {
             k: v for k, v in want.items() if k != "embedding"
         }, cid
         # Chroma may re-normalise vectors in a cosine space: equal up to float32 noise.

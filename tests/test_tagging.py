@@ -121,13 +121,14 @@ def test_training_is_cached_on_disk_by_model_and_training_set(tmp_path: Path) ->
     emb = WordHashEmbeddings(dim=64)
     first = Tagger(emb, emb.model_name, cache_dir=tmp_path)
     assert first.model.thresholds
+    assert emb.training_calls == 1
     files = list(tmp_path.glob("tagger-*.pkl"))
     assert [f.name for f in files] == [f"tagger-{first.cache_key()}.pkl"]
     tagging._TRAINED.clear()  # a new process: only the disk cache is left
     emb2 = WordHashEmbeddings(dim=64)
     second = Tagger(emb2, emb2.model_name, cache_dir=tmp_path)
     assert second.model.thresholds == first.model.thresholds
-    assert emb2.calls == []  # loaded, not retrained (training embeds the training set)
+    assert emb2.training_calls == 0  # loaded from disk, not retrained
     # another model name is another key
     assert Tagger(emb2, "other-model", cache_dir=tmp_path).cache_key() != first.cache_key()
 
