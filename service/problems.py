@@ -137,8 +137,9 @@ def document(app: FastAPI) -> None:
     """Give every operation its problem responses, all as ``application/problem+json``.
 
     Routes declare the statuses they can raise (``responses={404: ...}``); this adds the
-    ones every route shares (422 where there are parameters, 401 where a key is needed,
-    429 everywhere) and moves every 4xx/5xx body to the problem schema.
+    ones every route shares (422 where there are parameters, 400 where there is a body,
+    404 where the path names something, 401 where a key is needed, 429 everywhere) and
+    moves every 4xx/5xx body to the problem schema.
     """
 
     def openapi() -> dict[str, Any]:
@@ -168,6 +169,8 @@ def document(app: FastAPI) -> None:
                     needed.add(422)
                 if op.get("requestBody"):
                     needed.add(400)  # a body that cannot be parsed at all
+                if any(p.get("in") == "path" for p in op.get("parameters", [])):
+                    needed.add(404)  # a path names something that may not exist (or be yours)
                 for status in needed:
                     responses.setdefault(str(status), {})
                 for code, resp in list(responses.items()):
