@@ -317,8 +317,11 @@ class Tagger:
 
     def cache_key(self) -> str:
         h = hashlib.sha256()
+        import sklearn
+
+        settings = (TAGGER_VERSION, VECTOR_SCALE, C, BETA, POOLED, sklearn.__version__)
         for part in (
-            str(TAGGER_VERSION).encode(),
+            repr(settings).encode(),
             self.model_name.encode(),
             self.training_set.read_bytes(),
             self.spec.source,
