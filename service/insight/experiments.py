@@ -18,6 +18,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ingest.store import Base, utcnow
+from service.api_types import UtcDatetime
 
 Outcome = Literal["as_hoped", "mixed", "not_as_hoped"]
 Status = Literal["planned", "done", "dropped"]
@@ -92,8 +93,8 @@ class ExperimentPublic(BaseModel):
     status: Status
     outcome: Outcome | None
     note: str | None
-    created_at: dt.datetime
-    recorded_at: dt.datetime | None
+    created_at: UtcDatetime  # SQLite returns stored UTC times without their zone
+    recorded_at: UtcDatetime | None
 
     @classmethod
     def of(cls, e: TrustExperiment) -> ExperimentPublic:
