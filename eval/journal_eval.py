@@ -115,57 +115,53 @@ def evaluate_behaviours(
 ) -> dict[str, Any]:
     """Do the behaviours counted for the habit question match the hand labels?
 
-    The labelled episodes of the trigger are the entries labelled with its emotion
-    (``betrayal``); the labelled count of a behaviour is how many of those entries carry
-    that pattern. Compared per pattern with what ``ask`` counted, and every count
-    checked to be backed by one verbatim citation per counted episode.
+    The answer's episodes are the entries it cites; for each pattern, the count it gives
+    is compared with the number of those same episodes whose hand labels
+    (``entry_labels.json``) carry the pattern, and the counted entries are scored
+    against them (precision, recall). Every count must be backed by one verbatim
+    citation per counted episode.
     """
-    user, question, trigger = HABIT_QUESTION
+    user, question, _trigger = HABIT_QUESTION
     gold = json.loads(labels_path.read_text(encoding="utf-8"))["labels"]
     with container.sessions() as s:
         texts = {e.entry_id: e.text for e in UserEntries(s, users[user]).all()}
-    episodes = [eid for eid, lab in gold.items() if eid in texts and trigger in lab["emotions"]]
-    gold_counts: dict[str, set[str]] = {}
-    for eid in episodes:
-        for p in gold[eid]["patterns"]:
-            gold_counts.setdefault(p, set()).add(eid)
     resp = container.ask_service.ask(users[user], question)
-    rows = []
-    backed = True
-    for b in resp.behaviors:
-        cited = {c.entry_id for c in b.citations}
-        backed &= len(cited) == b.count and all(
-            c.quote in texts.get(c.entry_id, "") for c in b.citations
-        )
-        labelled = gold_counts.get(b.pattern, set())
+    episodes = list(dict.fromkeys(c.entry_id for c in resp.citations))
+    counted = {b.pattern: {c.entry_id for c in b.citations} for b in resp.behaviors}
+    backed = all(
+        len(counted[b.pattern]) == b.count
+        and all(c.quote in texts.get(c.entry_id, "") for c in b.citations)
+        for b in resp.behaviors
+    )
+    labelled: dict[str, set[str]] = {}
+    for eid in episodes:
+        for p in gold.get(eid, {}).get("patterns", []):
+            labelled.setdefault(p, set()).add(eid)
+    rows: list[dict[str, Any]] = []
+    pairs: list[tuple[int, int]] = []
+    for p in sorted(set(counted) | set(labelled)):
+        got, want = counted.get(p, set()), labelled.get(p, set())
         rows.append(
             {
-                "pattern": b.pattern,
-                "count": b.count,
-                "of": b.of,
-                "labelled_count": len(labelled),
-                "labelled_of": len(episodes),
-                "precision": citation_precision(sorted(cited), sorted(labelled)),
+                "pattern": p,
+                "count": len(got),
+                "labelled_count": len(want),
+                "precision": round(len(got & want) / len(got), 4) if got else None,
+                "recall": round(len(got & want) / len(want), 4) if want else None,
             }
         )
-    for p, ids in gold_counts.items():
-        if not any(r["pattern"] == p for r in rows):
-            rows.append(
-                {
-                    "pattern": p,
-                    "count": 0,
-                    "of": resp.behaviors[0].of if resp.behaviors else 0,
-                    "labelled_count": len(ids),
-                    "labelled_of": len(episodes),
-                    "precision": None,
-                }
-            )
+        pairs.append((len(got), len(want)))
+    rows.sort(key=lambda r: (-r["labelled_count"], -r["count"], r["pattern"]))
     top = resp.behaviors[0].pattern if resp.behaviors else None
-    gold_top = max(gold_counts, key=lambda p: len(gold_counts[p])) if gold_counts else None
+    gold_top = max(labelled, key=lambda p: (len(labelled[p]), p)) if labelled else None
     return {
         "question": question,
+        "episodes": len(episodes),
         "behaviours": rows,
+        "count_abs_error_mean": round(mean(abs(a - b) for a, b in pairs), 4) if pairs else None,
         "every_count_backed": backed,
+        "top_behaviour": top,
+        "top_labelled_behaviour": gold_top,
         "top_matches_labels": top == gold_top,
     }
 

@@ -123,17 +123,20 @@ class AskService:
         """Add counted episodes to a habit answer ("in 5 of 8 episodes you ...")."""
         from service.insight.habits import habit_answer
 
-        _, behaviours = self.c.insight_service.behaviours(user_id, plan.labels)
+        if resp.abstained:
+            return resp
+        # The episodes are the entries the answer found for the trigger (retrieval
+        # matches it in the person's own words); the tagger says what they did in each.
+        episodes = list(dict.fromkeys(c.entry_id for c in resp.citations))
+        _, behaviours = self.c.insight_service.behaviours(user_id, plan.labels, among=episodes)
         text, public = habit_answer(plan.focus, behaviours)
         if not public:
             return resp
         cites = [c for b in public for c in b.citations]
-        merged = cites + [c for c in resp.citations if c not in cites]
-        body = resp.answer if not resp.abstained else ""
+        merged = resp.citations + [c for c in cites if c not in resp.citations]
         return resp.model_copy(
             update={
-                "answer": f"{text}\n\n{body}".strip(),
-                "abstained": False,
+                "answer": f"{text}\n\n{resp.answer}".strip(),
                 "citations": merged,
                 "behaviors": public,
             }

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ingest.labels_store import EntryLabels, LabelSpan
-
 from ingest.chunking import sentence_spans
+from ingest.labels_store import EntryLabels, LabelSpan
 from service.answer.models import Citation
 
 RESPONSE_GROUPS = ("patterns", "repair")
@@ -136,17 +135,30 @@ class Behaviour:
 
 
 def count_behaviours(
-    episodes: list[Episode], triggers: Iterable[str], max_citations: int | None = None
+    episodes: list[Episode],
+    triggers: Iterable[str],
+    max_citations: int | None = None,
+    among: Iterable[str] | None = None,
 ) -> tuple[list[Episode], list[Behaviour]]:
     """Episodes set off by any of ``triggers``, and how often each response occurs in them.
 
     A trigger is a label of the entry (usually a feeling, e.g. betrayal; it may be a
     pattern, e.g. "when I start checking up on people"); the trigger label itself is not
-    counted as a response to itself. Each count carries one citation per episode it
-    counts (all of them unless ``max_citations`` is set), so every count can be checked.
+    counted as a response to itself. With ``among``, the episodes are those entries
+    (however they were found) and ``of`` counts all of them, with a response or not.
+    Each count carries one citation per episode it counts (all of them unless
+    ``max_citations`` is set), so every count can be checked.
     """
     wanted = set(triggers)
-    matching = [e for e in episodes if e.labels & wanted]
+    if among is None:
+        matching = [e for e in episodes if e.labels & wanted]
+        total = len(matching)
+    else:
+        # The episodes were found another way (the habit question's retrieval, which
+        # matches the trigger in the person's own words): count responses within them.
+        ids = set(among)
+        matching = [e for e in episodes if e.entry_id in ids]
+        total = len(ids)
     counts: dict[str, list[Episode]] = {}
     for e in matching:
         for r in e.responses:
@@ -160,7 +172,7 @@ def count_behaviours(
             assert part is not None
             cites.append(e.citation(part))
         behaviours.append(
-            Behaviour(pattern=label, count=len(eps), of=len(matching), citations=cites)
+            Behaviour(pattern=label, count=len(eps), of=total, citations=cites)
         )
     behaviours.sort(key=lambda b: (-b.count, b.pattern))
     return matching, behaviours

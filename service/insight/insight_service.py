@@ -67,11 +67,14 @@ class InsightService:
         return extract_episodes(j.labels, j.spans, j.texts)
 
     def behaviours(
-        self, user_id: str, triggers: tuple[str, ...]
+        self, user_id: str, triggers: tuple[str, ...], among: list[str] | None = None
     ) -> tuple[list[Episode], list[Behaviour]]:
-        """Counted responses to ``triggers``; each citation re-checked against the store."""
+        """Counted responses to ``triggers`` (within the entries ``among``, if given);
+        each citation re-checked against the store."""
         j = self.journal(user_id)
-        matching, behaviours = count_behaviours(self.episodes(user_id, j), triggers)
+        matching, behaviours = count_behaviours(
+            self.episodes(user_id, j), triggers, among=among
+        )
         checked = []
         for b in behaviours:
             cites = check_citations(b.citations, j.texts, j.dates)
