@@ -30,9 +30,10 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
-TAGGER_VERSION = 1  # bump when features or training change, so caches are not reused
+TAGGER_VERSION = 2  # bump when features or training change, so caches are not reused
 GROUPS = ("patterns", "repair", "emotions")
 ERAS = ("origin", "recent", "present")
+_ERA_PRIORITY = ("present", "recent", "origin")
 TRAINING_SET = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "tagging_train.jsonl"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
@@ -171,8 +172,11 @@ def sentence_eras(text: str, sentences: Sequence[tuple[int, int]], spec: TagSpec
     current = "present"
     for s, e in sentences:
         low = text[s:e].lower()
+        # A sentence that names now (or lately) and the past compares them ("tonight it
+        # felt like when I was nine"): it is about now.
         found = next(
-            (era for era in ERAS if any(rx.search(low) for rx in spec.era_rules[era])), None
+            (era for era in _ERA_PRIORITY if any(rx.search(low) for rx in spec.era_rules[era])),
+            None,
         )
         if found is None and current != "origin":
             found = (

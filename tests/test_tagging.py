@@ -57,6 +57,11 @@ def test_entry_era_rules(text: str, era: str) -> None:
     assert entry_era(text, sentences(text), SPEC) == era
 
 
+def test_a_sentence_comparing_now_with_the_past_is_about_now() -> None:
+    text = "Rui was late tonight and it felt like when I was nine. He is not my mother."
+    assert eras(text) == ["present", "present"]
+
+
 def test_a_weekday_inside_an_origin_story_stays_origin() -> None:
     text = "When I was ten my dad lived in another town. He called on Thursday."
     assert eras(text) == ["origin", "origin"]
