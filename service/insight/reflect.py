@@ -33,6 +33,10 @@ from service.taxonomy import load_taxonomy
 
 Era = Literal["origin", "recent", "present"]
 MIN_ECHO_SIMILARITY = 0.25  # below this a past entry is not treated as an echo
+# Origin stories are told in other words than today's situation (another person,
+# another decade), so a formative entry counts as an echo from a lower similarity.
+MIN_ORIGIN_SIMILARITY = 0.15
+MAX_ORIGINS = 2
 MAX_ECHOES = 5
 REPAIR_LABELS = ("trust_experiment", "self_trust")
 
@@ -112,10 +116,15 @@ def reflect(
 ) -> ReflectResponse:
     """Build the reflection from retrieved candidates and the person's labelled entries."""
     tax = load_taxonomy()
+    def era_of(c: Candidate) -> Era:
+        return _era(c.era or labels[c.entry_id].era)
+
     best: dict[str, Candidate] = {}
     for c in candidates:
-        usable = c.entry_id in texts and c.entry_id in labels
-        if usable and c.similarity >= MIN_ECHO_SIMILARITY and (
+        if c.entry_id not in texts or c.entry_id not in labels:
+            continue
+        floor = MIN_ORIGIN_SIMILARITY if era_of(c) == "origin" else MIN_ECHO_SIMILARITY
+        if c.similarity >= floor and (
             c.entry_id not in best or c.similarity > best[c.entry_id].similarity
         ):
             best[c.entry_id] = c
@@ -128,13 +137,10 @@ def reflect(
         for c in ranked[:3]:
             now_labels |= set(labels[c.entry_id].labels)
 
-    def era_of(c: Candidate) -> Era:
-        return _era(c.era or labels[c.entry_id].era)
-
     echoes: list[Candidate] = []
     origins = [c for c in ranked if era_of(c) == "origin"]
     if origins:
-        echoes.append(origins[0])
+        echoes += origins[:MAX_ORIGINS]
     else:
         # The origin story may share no words with today: match it on what it feels and does.
         linked = [
