@@ -463,9 +463,14 @@ def test_ask_answers_with_verbatim_dated_quotes(client: TestClient, maya: dict[s
             "Rebuilding trust felt possible after I felt let down for months.",
         },
     ]
-    assert ans["answer"].startswith(
+    # A habit question: the counted behaviours (if any were tagged) come first.
+    assert (
         "Here is what you wrote about this in 3 entries, from 2024-01-10 to 2024-06-20:"
+        in ans["answer"]
     )
+    for b in ans["behaviors"]:
+        assert b["count"] == len(b["citations"]) and b["of"] == 3
+        assert ans["answer"].startswith("When you felt let down by Jonah you ")
     for c in ans["citations"]:
         assert f'{c["date"]}: "{c["quote"]}"' in ans["answer"]
     assert_grounded(client, maya, ans)

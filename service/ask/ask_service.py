@@ -132,8 +132,11 @@ class AskService:
         text, public = habit_answer(plan.focus, behaviours)
         if not public:
             return resp
-        cites = [c for b in public for c in b.citations]
-        merged = resp.citations + [c for c in cites if c not in resp.citations]
+        # A behaviour's quote is usually inside the quote the answer already shows.
+        merged = list(resp.citations)
+        for c in (c for b in public for c in b.citations):
+            if not any(m.entry_id == c.entry_id and c.quote in m.quote for m in merged):
+                merged.append(c)
         return resp.model_copy(
             update={
                 "answer": f"{text}\n\n{resp.answer}".strip(),
