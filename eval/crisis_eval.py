@@ -102,6 +102,9 @@ def evaluate(examples: Sequence[Example], embeddings: Embeddings | None = None) 
         return confusion((r["crisis"], r["level"] == "crisis") for r in sub)
 
     summary = _scores(conf(rows))
+    shown = confusion((r["crisis"], r["level"] is not None) for r in rows)
+    summary["any_safety_recall"] = _round(shown.recall)  # crisis or concern: resources shown
+    summary["any_safety_precision"] = _round(shown.precision)
     summary["crisis_examples"] = sum(r["crisis"] for r in rows)
     summary["concern_on_non_crisis"] = sum(
         1 for r in rows if not r["crisis"] and r["level"] == "concern"

@@ -201,7 +201,9 @@ def test_patterns_alone_never_raise_a_false_alarm_on_dev() -> None:
 def test_crisis_floors_on_dev(real_embeddings: SentenceTransformerEmbeddings) -> None:
     s = crisis_scores("dev", embeddings=real_embeddings)
     assert s["stage"] == "patterns+classifier"
-    assert s["recall"] >= THRESHOLDS["recall"], s
+    assert s["any_safety_recall"] >= THRESHOLDS["any_safety_recall"], s
+    assert s["any_safety_precision"] >= THRESHOLDS["any_safety_precision"], s
+    assert s["recall"] >= THRESHOLDS["crisis_recall_patterns"], s
     assert s["precision"] >= THRESHOLDS["precision"], s
 
 
@@ -211,7 +213,7 @@ def test_the_classifier_finds_indirect_phrasings(
 ) -> None:
     for text in ("I don't want to do life anymore.", "I am so close to giving up on being alive."):
         a = assess(text, real_embeddings)
-        assert a.level == "crisis" and a.hits[0].rule.startswith("classifier:")
+        assert a.level == "concern" and a.hits[0].rule.startswith("classifier:")
     assert assess("We argued about the dishes and made up.", real_embeddings).level is None
     assert assess("I'm not suicidal, just tired.", real_embeddings).level is None
 

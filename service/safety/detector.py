@@ -77,6 +77,12 @@ def normalize(text: str, rules: CrisisRules) -> str:
     return " ".join(t.split())
 
 
+def sentences(text: str, rules: CrisisRules | None = None) -> list[str]:
+    """The normalised sentences the gate reads, one by one."""
+    rules = rules or load_rules()
+    return [s.strip() for s in _SENTENCES.split(normalize(text, rules)) if s.strip()]
+
+
 def _negated(sentence: str, start: int, rules: CrisisRules) -> bool:
     clause = _CLAUSE.split(sentence[:start])[-1]
     window = " ".join(_WORD.findall(clause)[-rules.negation_window_words :])
@@ -181,8 +187,10 @@ def _classify(
         if probs[i] < spec.threshold:
             continue
         kind = max(protos, key=lambda k: float((vecs[i] @ protos[k].T).max()))
-        level, why = _cue_level(sentence, rules)
-        hits.append(Hit(f"classifier:{kind}", kind, level, why or "classifier"))
+        # Only ever "concern": on whole journal entries and everyday trust questions it
+        # raised too many false alarms to be allowed to replace an answer.
+        _, why = _cue_level(sentence, rules)
+        hits.append(Hit(f"classifier:{kind}", kind, "concern", why or "classifier"))
     return hits
 
 
@@ -216,7 +224,7 @@ def assess(
         and spec is not None
         and spec.weights
         and untouched
-        and not any(h.level == "crisis" for h in hits)
+        and not hits
         and calibrated(embeddings, spec)
     ):
         hits.extend(_classify(untouched, embeddings, spec, rules))
