@@ -8,8 +8,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from ingest.labels_store import EntryLabels, LabelSpan
 
+from ingest.labels_store import EntryLabels, LabelSpan
 from service.insight.episodes import count_behaviours, extract_episode, extract_episodes
 from service.insight.experiments import TrustExperiment
 from service.insight.followups import followups

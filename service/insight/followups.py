@@ -14,9 +14,9 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
-from ingest.labels_store import EntryLabels
 from pydantic import BaseModel, Field
 
+from ingest.labels_store import EntryLabels
 from service.answer.models import Citation
 from service.insight.reflect import MIN_ECHO_SIMILARITY, Candidate
 from service.taxonomy import load_taxonomy

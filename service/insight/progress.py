@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from ingest.labels_store import EntryLabels
 from pydantic import BaseModel, Field
 
+from ingest.labels_store import EntryLabels
 from service.insight.experiments import TrustExperiment
 from service.taxonomy import load_taxonomy
 

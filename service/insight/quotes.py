@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.labels_store import EntryLabels
-
 from service.answer.models import Citation
 
 
