@@ -157,7 +157,7 @@ def eval_emotions(
 @eval_app.command("crisis")
 def eval_crisis(
     split: Annotated[
-        str, typer.Option("--split", help="dev (tuning), test (held out) or all.")
+        str, typer.Option("--split", help="dev, test (tuned on), holdout or all.")
     ] = "dev",
     rules_only: Annotated[
         bool, typer.Option("--rules-only", help="Patterns alone, without the classifier stage.")
@@ -165,12 +165,12 @@ def eval_crisis(
     as_json: JsonOpt = False,
 ) -> None:
     """Recall and precision of the crisis-language gate on eval/datasets/crisis.jsonl."""
-    from eval.crisis_eval import SPLITS, config, evaluate, load_dataset, packaged_embeddings
+    from eval.crisis_eval import SPLITS, config, evaluate, load_split, packaged_embeddings
 
     if split not in (*SPLITS, "all"):
         err.print(f"--split must be one of {', '.join(SPLITS)} or all, not {split!r}")
         raise typer.Exit(2)
-    examples = [e for e in load_dataset() if split == "all" or e.split == split]
+    examples = load_split(split)
     result = evaluate(examples, None if rules_only else packaged_embeddings())
     table = Table("slice", "n", "recall", "precision", "F1", "fn", "fp")
     s = result["summary"]

@@ -3,8 +3,9 @@
 Each row is a short first-person text labelled crisis or not, with its kind
 (suicidal, self_harm, danger, none), whether it is a hard negative (idiom, hyperbole,
 negation, the past, someone else), its split (``dev`` for tuning, ``test`` held out) and
-the batch it was written in (batches 1-3 were used for tuning; batch 4 is held out, see README
-"Crisis safety"). A text counts as
+the batch it was written in (see README "Crisis safety"). ``crisis_holdout.jsonl``
+(split ``holdout``, batch 5) was written and committed before the second round of tuning,
+which used all of ``crisis.jsonl`` (dev and test), and is measured once. A text counts as
 detected when the gate says ``crisis`` (the level that replaces an answer); ``concern``
 is reported beside it. Missing a crisis is the costly error, so recall comes first.
 """
@@ -24,7 +25,8 @@ from service.safety.detector import assess
 from service.safety.rules import load_rules
 
 DATASET = Path(__file__).parent / "datasets" / "crisis.jsonl"
-SPLITS = ("dev", "test")
+HOLDOUT = Path(__file__).parent / "datasets" / "crisis_holdout.jsonl"
+SPLITS = ("dev", "test", "holdout")
 KINDS = ("suicidal", "self_harm", "danger", "none")
 
 
@@ -61,6 +63,14 @@ def load_dataset(path: Path = DATASET) -> list[Example]:
             )
         )
     return rows
+
+
+def load_split(split: str | None) -> list[Example]:
+    """The rows of ``split``: ``holdout`` from its own file, ``dev``/``test`` from
+    ``crisis.jsonl``; ``None`` or ``"all"``: every row of ``crisis.jsonl`` (not the holdout)."""
+    if split == "holdout":
+        return load_dataset(HOLDOUT)
+    return [e for e in load_dataset() if split in (None, "all") or e.split == split]
 
 
 def _scores(c: Confusion) -> dict[str, Any]:
@@ -146,7 +156,7 @@ def crisis_scores(
     patterns alone with ``rules_only``."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)} or None, not {split!r}")
-    examples = [e for e in load_dataset() if split is None or e.split == split]
+    examples = load_split(split)
     if not rules_only and embeddings is None:
         embeddings = packaged_embeddings()
     result = evaluate(examples, None if rules_only else embeddings)
@@ -161,7 +171,9 @@ def config(split: str | None, rules_only: bool) -> dict[str, Any]:
     rules = load_rules()
     clf = rules.classifier
     return {
-        "dataset": str(DATASET.relative_to(DATASET.parent.parent.parent)),
+        "dataset": str(
+            (HOLDOUT if split == "holdout" else DATASET).relative_to(DATASET.parent.parent.parent)
+        ),
         "split": split or "all",
         "rules": f"prompts/safety/v{rules.version}/crisis.yaml",
         "stage": _stage(rules_only),

@@ -7,7 +7,8 @@ before this one). A linear model over all-MiniLM-L6-v2 embeddings, trained on th
 split, everyday sentences from the sample journals and the prototypes in
 ``crisis.yaml``, generalises better to new phrasings.
 
-Only ``dev`` rows are used; the weights are written to
+All of ``crisis.jsonl`` (dev and test) is used since the second round of tuning;
+``crisis_holdout.jsonl``, written before that round, is never trained on. The weights are written to
 ``prompts/safety/<version>/classifier.yaml`` with what they were trained on.
 """
 
@@ -47,10 +48,11 @@ def journal_sentences(folder: Path = EXAMPLES) -> list[str]:
 
 
 def training_set(version: str = "v1") -> tuple[list[str], list[bool], int]:
-    """Dev texts, sample-journal sentences and the prototypes, with labels; and how many
-    of them are dev rows."""
-    dev = [e for e in load_dataset() if e.split == "dev"]
-    texts = [e.text for e in dev]
+    """Dev and test texts, sample-journal sentences and the prototypes, with labels; and
+    how many of them are crisis.jsonl rows."""
+    dev = load_dataset()  # dev and test: the committed holdout file is the unseen check
+    # Read as the gate reads at run time (normalised, sentence punctuation gone).
+    texts = [" ".join(sentences(e.text)) for e in dev]
     labels = [e.crisis for e in dev]
     everyday = journal_sentences()
     texts.extend(everyday)
@@ -59,7 +61,7 @@ def training_set(version: str = "v1") -> tuple[list[str], list[bool], int]:
     if spec is None:
         raise ValueError("crisis.yaml has no classifier section")
     for kind, protos in spec.prototypes.items():
-        texts.extend(protos)
+        texts.extend(" ".join(sentences(p)) for p in protos)
         labels.extend([kind != "benign"] * len(protos))
     return texts, labels, len(dev)
 
@@ -75,7 +77,7 @@ def train(version: str = "v1", out: Path | None = None) -> dict[str, Any]:
     doc = {
         "model": "all-MiniLM-L6-v2",
         "trained": dt.date.today().isoformat(),
-        "trained_on": f"eval/datasets/crisis.jsonl split=dev ({n_dev} rows), sentences of "
+        "trained_on": f"eval/datasets/crisis.jsonl dev+test ({n_dev} rows), sentences of "
         "examples/ (non-crisis) and the prototypes in crisis.yaml",
         "examples": len(texts),
         "positives": int(sum(labels)),

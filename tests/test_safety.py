@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from eval.crisis_eval import DATASET, crisis_scores, load_dataset
+from eval.crisis_eval import DATASET, HOLDOUT, crisis_scores, load_dataset
 from eval.metrics.classification import confusion, f1, precision, recall
 from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.store import get_or_create_user
@@ -54,6 +54,20 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
         ("He said he'd hurt me if I leave.", "danger"),
         ("He grabbed me by the throat last night", "danger"),
         ("I don't feel safe at home anymore.", "danger"),
+        # second round: finality, means, violence done to me, self-harm relapse
+        ("The only thing keeping me here is my cat.", "suicidal"),
+        ("I've made my peace with it and I'm ready.", "suicidal"),
+        ("Everyone would cope fine once I'm gone.", "suicidal"),
+        ("I've been saving up my sleeping pills.", "suicidal"),
+        ("I feel like a burden to everyone.", "suicidal"),
+        ("I stopped caring whether I wake up.", "suicidal"),
+        ("I cut deeper than I meant to.", "self_harm"),
+        ("There are fresh cuts on my wrist.", "self_harm"),
+        ("She dragged me across the floor.", "danger"),
+        ("He put his hands around my throat.", "danger"),
+        ("My husband broke my wrist.", "danger"),
+        ("I'm terrified he's going to kill me.", "danger"),
+        ("He said next time he'll use the knife.", "danger"),
     ],
 )
 def test_crisis_phrasings_are_crisis(text: str, kind: str) -> None:
@@ -159,7 +173,7 @@ def test_the_classifier_needs_the_model_it_was_trained_for() -> None:
     assert rules.classifier is not None
     fake = WordHashEmbeddings()
     assert not calibrated(fake, rules.classifier)
-    text = "I don't want to do life anymore."  # no pattern names this one
+    text = "Nobody is going to have to put up with me much longer."  # no pattern names it
     assert assess(text, fake).level is None and assess(text).level is None
 
 
@@ -179,6 +193,17 @@ def test_crisis_set_is_labelled_and_split() -> None:
     assert 0.3 <= splits["test"] / len(rows) <= 0.45
     raw = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
     assert all({"id", "text", "crisis", "kind", "hard_negative", "split"} <= set(r) for r in raw)
+
+
+def test_holdout_set_is_separate_and_labelled() -> None:
+    rows = load_dataset(HOLDOUT)
+    assert len(rows) >= 80 and {r.split for r in rows} == {"holdout"}
+    assert len({r.id for r in rows}) == len(rows)
+    assert 0.4 <= sum(r.crisis for r in rows) / len(rows) <= 0.6
+    assert sum(r.hard_negative for r in rows) >= 20
+    assert {r.kind for r in rows if r.crisis} == set(KINDS)
+    tuned = {r.text.lower() for r in load_dataset()}
+    assert not tuned & {r.text.lower() for r in rows}
 
 
 def test_classification_metrics() -> None:
@@ -211,11 +236,40 @@ def test_crisis_floors_on_dev(real_embeddings: SentenceTransformerEmbeddings) ->
 def test_the_classifier_finds_indirect_phrasings(
     real_embeddings: SentenceTransformerEmbeddings,
 ) -> None:
-    for text in ("I don't want to do life anymore.", "I am so close to giving up on being alive."):
-        a = assess(text, real_embeddings)
-        assert a.level == "concern" and a.hits[0].rule.startswith("classifier:")
+    a = assess("Nobody is going to have to put up with me much longer.", real_embeddings)
+    assert a.level == "concern" and a.hits[0].rule.startswith("classifier:")
+    # A question is what ask is for: the classifier never gives it crisis.
+    assert assess("Do I want to disappear?", real_embeddings).level != "crisis"
     assert assess("We argued about the dishes and made up.", real_embeddings).level is None
     assert assess("I'm not suicidal, just tired.", real_embeddings).level is None
+
+
+MAX_CONCERN_ON_JOURNAL_QUESTIONS = 2
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.model
+def test_journal_questions_and_sample_entries_are_never_crisis(
+    real_embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    """The questions of eval/datasets/journal_dev.json and maya's entries are everyday
+    trust writing: a crisis level would replace the answer. A few concerns are allowed."""
+    dev = json.loads((DATASET.parent / "journal_dev.json").read_text())
+    questions = [q["question"] for q in dev["questions"]] + [
+        "What do I usually do when someone lets me down?",
+        "do I push people away before they can leave me?",
+    ]
+    levels = [assess(q, real_embeddings).level for q in questions]
+    assert "crisis" not in levels
+    assert levels.count("concern") <= MAX_CONCERN_ON_JOURNAL_QUESTIONS, levels
+    assert levels[-2:] == [None, None]
+    entries = [
+        json.loads(line)["text"]
+        for line in (EXAMPLES / "maya" / "journal.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    assert len(entries) >= 40
+    assert all(assess(t, real_embeddings).level != "crisis" for t in entries)
 
 
 # -------------------------------------------------------------------- integration

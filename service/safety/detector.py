@@ -184,13 +184,18 @@ def _classify(
     protos = {k: v for k, v in _PROTOTYPES.get(embeddings, spec).items() if k != "benign"}
     hits = []
     for i, sentence in enumerate(sentences):
-        if probs[i] < spec.threshold:
+        p = float(probs[i])
+        question = bool(rules.question.search(sentence))
+        if p < (spec.crisis_threshold if question else spec.threshold):
             continue
         kind = max(protos, key=lambda k: float((vecs[i] @ protos[k].T).max()))
-        # Only ever "concern": on whole journal entries and everyday trust questions it
-        # raised too many false alarms to be allowed to replace an answer.
-        _, why = _cue_level(sentence, rules)
-        hits.append(Hit(f"classifier:{kind}", kind, "concern", why or "classifier"))
+        level, why = _cue_level(sentence, rules)
+        # Crisis replaces an answer, so the classifier gives it only when it is very sure
+        # and the sentence is a statement: everyday trust questions ("do I push people
+        # away before they can leave me?") sit close to danger and loss in this space.
+        if question or p < spec.crisis_threshold:
+            level = "concern"
+        hits.append(Hit(f"classifier:{kind}", kind, level, why or "classifier"))
     return hits
 
 

@@ -39,7 +39,8 @@ class ClassifierSpec:
     (training examples that also name the kind of what the model finds)."""
 
     model: str
-    threshold: float
+    threshold: float  # concern from here
+    crisis_threshold: float  # crisis from here, for statements (never for questions)
     prototypes: dict[str, tuple[str, ...]]  # kind -> sentences; "benign" is the foil
     weights: tuple[float, ...]  # empty until trained
     bias: float
@@ -62,6 +63,7 @@ class CrisisRules:
     recurring: re.Pattern[str]
     joke: re.Pattern[str]
     third_party: re.Pattern[str]
+    question: re.Pattern[str]
     classifier: ClassifierSpec | None
 
 
@@ -109,6 +111,7 @@ def load_rules(version: str = "v1") -> CrisisRules:
         recurring=_re(data["recurring"]),
         joke=_re(data["joke"]),
         third_party=_re(data["third_party"]),
+        question=_re(data["question"]),
         classifier=_classifier(data.get("classifier"), version),
     )
 
@@ -123,6 +126,7 @@ def _classifier(spec: dict[str, Any] | None, version: str) -> ClassifierSpec | N
     return ClassifierSpec(
         model=str(spec["model"]),
         threshold=float(spec["threshold"]),
+        crisis_threshold=float(spec.get("crisis_threshold", 2.0)),
         prototypes={k: tuple(str(x) for x in v) for k, v in spec["prototypes"].items()},
         weights=tuple(float(w) for w in weights.get("weights") or ()),
         bias=float(weights.get("bias", 0.0)),
