@@ -54,6 +54,17 @@ class Problem(BaseModel):
     }
 
 
+def check_free_text(field: str, value: str, limit: int) -> None:
+    """The one check for a free-text request field (a question, a search query): not
+    longer than the configured limit, not blank. Raises a 422 that names the field."""
+    from fastapi import HTTPException
+
+    if len(value) > limit:
+        raise HTTPException(422, f"{field}: at most {limit} characters")
+    if not value.strip():
+        raise HTTPException(422, f"{field}: is empty")
+
+
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     body = {
         "type": "about:blank",

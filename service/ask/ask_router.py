@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from service.answer.models import AskResponse
 from service.deps import ContainerDep, CurrentUser
+from service.problems import check_free_text
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
@@ -36,11 +37,5 @@ class AskRequest(BaseModel):
 
 @router.post("/ask")
 def ask(body: AskRequest, user: CurrentUser, c: ContainerDep) -> AskResponse:
-    if len(body.question) > c.settings.max_question_chars:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"question: at most {c.settings.max_question_chars} characters",
-        )
-    if not body.question.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "question: is empty")
+    check_free_text("question", body.question, c.settings.max_question_chars)
     return c.ask_service.ask(user.id, body.question, since=body.since, until=body.until)

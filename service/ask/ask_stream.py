@@ -21,13 +21,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables.config import var_child_runnable_config
 
 from service.ask.ask_router import AskRequest
 from service.deps import ContainerDep, CurrentUser
+from service.problems import check_free_text
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 log = logging.getLogger("trustlens.ask")
@@ -105,13 +106,7 @@ class StepEvents(BaseCallbackHandler):
     summary="Ask, with progress as server-sent events",
 )
 async def ask_stream(body: AskRequest, user: CurrentUser, c: ContainerDep) -> EventStreamResponse:
-    if len(body.question) > c.settings.max_question_chars:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"question: at most {c.settings.max_question_chars} characters",
-        )
-    if not body.question.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "question: is empty")
+    check_free_text("question", body.question, c.settings.max_question_chars)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
 

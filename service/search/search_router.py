@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from ingest.store import UserEntries
 from service.deps import ContainerDep, CurrentUser
+from service.problems import check_free_text
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -80,13 +81,7 @@ class SearchResponse(BaseModel):
 
 @router.post("/search", summary="Ranked chunks of your journal")
 def search(body: SearchRequest, user: CurrentUser, c: ContainerDep) -> SearchResponse:
-    if len(body.query) > c.settings.max_question_chars:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"query: at most {c.settings.max_question_chars} characters",
-        )
-    if not body.query.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "query: is empty")
+    check_free_text("query", body.query, c.settings.max_question_chars)
     retriever = c.retriever(user.id, since=body.since, until=body.until, mode=body.mode)
     docs = retriever.invoke(body.query, k=body.k)
     # The store is the source of truth: a chunk whose entry is gone is not shown.
