@@ -157,7 +157,7 @@ def eval_emotions(
 @eval_app.command("crisis")
 def eval_crisis(
     split: Annotated[
-        str, typer.Option("--split", help="dev, test (tuned on), holdout or all.")
+        str, typer.Option("--split", help="dev, test (tuned on), holdout, holdout2 (unseen), train or all.")
     ] = "dev",
     rules_only: Annotated[
         bool, typer.Option("--rules-only", help="Patterns alone, without the classifier stage.")

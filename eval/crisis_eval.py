@@ -26,7 +26,12 @@ from service.safety.rules import load_rules
 
 DATASET = Path(__file__).parent / "datasets" / "crisis.jsonl"
 HOLDOUT = Path(__file__).parent / "datasets" / "crisis_holdout.jsonl"
-SPLITS = ("dev", "test", "holdout")
+# Written by a separate session that never saw the gate, committed before round 3.
+HOLDOUT2 = Path(__file__).parent / "datasets" / "crisis_holdout2.jsonl"
+HOLDOUTS = {"holdout": HOLDOUT, "holdout2": HOLDOUT2}
+# Round 3 training rows (split "train"), one file per writer; never evaluated on.
+TRAIN_GLOB = "crisis_train_*.jsonl"
+SPLITS = ("dev", "test", "holdout", "holdout2", "train")
 KINDS = ("suicidal", "self_harm", "danger", "none")
 
 
@@ -65,11 +70,21 @@ def load_dataset(path: Path = DATASET) -> list[Example]:
     return rows
 
 
+def train_rows() -> list[Example]:
+    """The round-3 training rows, from every ``crisis_train_*.jsonl``."""
+    rows: list[Example] = []
+    for path in sorted(DATASET.parent.glob(TRAIN_GLOB)):
+        rows.extend(load_dataset(path))
+    return rows
+
+
 def load_split(split: str | None) -> list[Example]:
     """The rows of ``split``: ``holdout`` from its own file, ``dev``/``test`` from
     ``crisis.jsonl``; ``None`` or ``"all"``: every row of ``crisis.jsonl`` (not the holdout)."""
-    if split == "holdout":
-        return load_dataset(HOLDOUT)
+    if split in HOLDOUTS:
+        return load_dataset(HOLDOUTS[split])
+    if split == "train":
+        return train_rows()
     return [e for e in load_dataset() if split in (None, "all") or e.split == split]
 
 
@@ -172,7 +187,7 @@ def config(split: str | None, rules_only: bool) -> dict[str, Any]:
     clf = rules.classifier
     return {
         "dataset": str(
-            (HOLDOUT if split == "holdout" else DATASET).relative_to(DATASET.parent.parent.parent)
+            HOLDOUTS.get(split or "", DATASET).relative_to(DATASET.parent.parent.parent)
         ),
         "split": split or "all",
         "rules": f"prompts/safety/v{rules.version}/crisis.yaml",
