@@ -27,6 +27,8 @@ from pydantic import BaseModel, Field
 from service.safety.rules import ClassifierSpec, CrisisRules, Pattern, load_rules
 
 Level = Literal["crisis", "concern"]
+# Also score a text's unexplained sentences together (see ``_classify``).
+JOIN_SENTENCES = True
 _SENTENCES = re.compile(r"[.!?;\n]+")
 _CLAUSE = re.compile(r"[,:;()\"]|—|–| - |\bbut\b|\bthough\b|\balthough\b")
 _WORD = re.compile(r"\S+")
@@ -54,12 +56,41 @@ class Hit:
     why: str  # "" pattern match; "classifier" second stage; else the cue: past | joke | other
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One unit the classifier read (a sentence, or the sentences together): its
+    probability and what the level would be from each threshold. Never its text."""
+
+    p: float
+    question: bool
+    cue: Level  # "concern" when the past or joke cue lowers it, else "crisis"
+    why: str
+    kind: str  # the nearest prototype's kind
+
+    def level(self, threshold: float, crisis_threshold: float) -> Level | None:
+        # Crisis replaces an answer, so the classifier gives it only when it is very sure
+        # and the unit is a statement: everyday trust questions ("do I push people
+        # away before they can leave me?") sit close to danger and loss in this space.
+        if self.p < (crisis_threshold if self.question else threshold):
+            return None
+        if self.question or self.p < crisis_threshold:
+            return "concern"
+        return self.cue
+
+    def hit(self, threshold: float, crisis_threshold: float) -> Hit | None:
+        level = self.level(threshold, crisis_threshold)
+        if level is None:
+            return None
+        return Hit(f"classifier:{self.kind}", self.kind, level, self.why or "classifier")
+
+
 @dataclass
 class Assessment:
     """Everything the gate decided about one text, for evaluation and tests."""
 
     level: Level | None
     hits: list[Hit] = field(default_factory=list)
+    scored: list[Scored] = field(default_factory=list)  # empty unless the classifier ran
 
     @property
     def kinds(self) -> list[str]:
@@ -68,6 +99,22 @@ class Assessment:
             if h.level == self.level and h.kind not in out:
                 out.append(h.kind)
         return out
+
+    @property
+    def score(self) -> float:
+        """The classifier's highest probability over the units it read (0 if none)."""
+        return max((u.p for u in self.scored), default=0.0)
+
+    def level_at(self, threshold: float, crisis_threshold: float) -> Level | None:
+        """The level other classifier thresholds would have given (for choosing them)."""
+        hits = [h for h in self.hits if not h.rule.startswith("classifier:")]
+        hits += [h for u in self.scored if (h := u.hit(threshold, crisis_threshold))]
+        return _level_of(hits)
+
+
+def _level_of(hits: list[Hit]) -> Level | None:
+    levels = {h.level for h in hits}
+    return "crisis" if "crisis" in levels else "concern" if levels else None
 
 
 def normalize(text: str, rules: CrisisRules) -> str:
@@ -178,25 +225,26 @@ def _unit(vectors: list[list[float]]) -> np.ndarray:
 
 def _classify(
     sentences: list[str], embeddings: Embeddings, spec: ClassifierSpec, rules: CrisisRules
-) -> list[Hit]:
-    vecs = _unit(embeddings.embed_documents(sentences))
-    probs = 1.0 / (1.0 + np.exp(-(vecs @ np.asarray(spec.weights, dtype=np.float32) + spec.bias)))
+) -> list[Scored]:
+    """Score each sentence, and the sentences together when there are several (a hint
+    can be spread over two: "I gave my plants away. Closing doors for the last time")."""
+    trained = spec.trained
+    if trained is None:
+        return []
+    joined = JOIN_SENTENCES and len(sentences) > 1
+    units = list(sentences) + ([" ".join(sentences)] if joined else [])
+    vecs = _unit(embeddings.embed_documents(units))
+    probs = trained.proba(units, vecs)
     protos = {k: v for k, v in _PROTOTYPES.get(embeddings, spec).items() if k != "benign"}
-    hits = []
-    for i, sentence in enumerate(sentences):
-        p = float(probs[i])
-        question = bool(rules.question.search(sentence))
-        if p < (spec.crisis_threshold if question else spec.threshold):
-            continue
+    out = []
+    for i, unit in enumerate(units):
+        whole = i == len(sentences)
         kind = max(protos, key=lambda k: float((vecs[i] @ protos[k].T).max()))
-        level, why = _cue_level(sentence, rules)
-        # Crisis replaces an answer, so the classifier gives it only when it is very sure
-        # and the sentence is a statement: everyday trust questions ("do I push people
-        # away before they can leave me?") sit close to danger and loss in this space.
-        if question or p < spec.crisis_threshold:
-            level = "concern"
-        hits.append(Hit(f"classifier:{kind}", kind, level, why or "classifier"))
-    return hits
+        cue, why = _cue_level(unit, rules)
+        # The joined unit is not one sentence, so it cannot "open like a question".
+        question = not whole and bool(rules.question.search(unit))
+        out.append(Scored(float(probs[i]), question, cue, why, kind))
+    return out
 
 
 def assess(
@@ -224,18 +272,18 @@ def assess(
         if not matched and not explained:
             untouched.append(sentence.strip())
     spec = rules.classifier
+    scored: list[Scored] = []
     if (
         embeddings is not None
         and spec is not None
-        and spec.weights
+        and spec.trained is not None
         and untouched
         and not hits
         and calibrated(embeddings, spec)
     ):
-        hits.extend(_classify(untouched, embeddings, spec, rules))
-    levels = {h.level for h in hits}
-    level: Level | None = "crisis" if "crisis" in levels else "concern" if levels else None
-    return Assessment(level=level, hits=hits)
+        scored = _classify(untouched, embeddings, spec, rules)
+        hits.extend(h for u in scored if (h := u.hit(spec.threshold, spec.crisis_threshold)))
+    return Assessment(level=_level_of(hits), hits=hits, scored=scored)
 
 
 def safety_for(a: Assessment, rules: CrisisRules | None = None) -> Safety | None:

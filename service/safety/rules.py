@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from service.safety.classifier import TrainedClassifier, load_classifier
+
 KINDS = ("suicidal", "self_harm", "danger")
 
 
@@ -35,15 +37,22 @@ class ResourceSpec:
 
 @dataclass(frozen=True)
 class ClassifierSpec:
-    """The embedding second stage: a logistic regression for one model, and prototypes
-    (training examples that also name the kind of what the model finds)."""
+    """The learned second stage for one embedding model, and prototypes (training
+    examples that also name the kind of what the model finds)."""
 
     model: str
-    threshold: float  # concern from here
-    crisis_threshold: float  # crisis from here, for statements (never for questions)
     prototypes: dict[str, tuple[str, ...]]  # kind -> sentences; "benign" is the foil
-    weights: tuple[float, ...]  # empty until trained
-    bias: float
+    trained: TrainedClassifier | None  # None until `trustlens eval crisis-train` has run
+
+    @property
+    def threshold(self) -> float:
+        """Concern from here (picked by cross-validation, stored with the weights)."""
+        return self.trained.threshold if self.trained else 2.0
+
+    @property
+    def crisis_threshold(self) -> float:
+        """Crisis from here, for statements (never for questions)."""
+        return self.trained.crisis_threshold if self.trained else 2.0
 
 
 @dataclass(frozen=True)
@@ -119,15 +128,8 @@ def load_rules(version: str = "v1") -> CrisisRules:
 def _classifier(spec: dict[str, Any] | None, version: str) -> ClassifierSpec | None:
     if not spec:
         return None
-    trained = resources.files("prompts").joinpath("safety", version, str(spec["weights"]))
-    weights: dict[str, Any] = {}
-    if trained.is_file():
-        weights = yaml.safe_load(trained.read_text(encoding="utf-8")) or {}
     return ClassifierSpec(
         model=str(spec["model"]),
-        threshold=float(spec["threshold"]),
-        crisis_threshold=float(spec.get("crisis_threshold", 2.0)),
         prototypes={k: tuple(str(x) for x in v) for k, v in spec["prototypes"].items()},
-        weights=tuple(float(w) for w in weights.get("weights") or ()),
-        bias=float(weights.get("bias", 0.0)),
+        trained=load_classifier(version, str(spec["weights"])),
     )
