@@ -157,7 +157,10 @@ def eval_emotions(
 @eval_app.command("crisis")
 def eval_crisis(
     split: Annotated[
-        str, typer.Option("--split", help="dev, test (tuned on), holdout, holdout2 (unseen), train or all.")
+        str,
+        typer.Option(
+            "--split", help="dev, test (tuned on), holdout, holdout2 (unseen), train or all."
+        ),
     ] = "dev",
     rules_only: Annotated[
         bool, typer.Option("--rules-only", help="Patterns alone, without the classifier stage.")
@@ -210,7 +213,7 @@ def eval_crisis(
 
 @eval_app.command("crisis-train")
 def eval_crisis_train(as_json: JsonOpt = False) -> None:
-    """Retrain the crisis gate's classifier stage on the dev split (writes its weights)."""
+    """Retrain the crisis gate's classifier stage, thresholds by cross-validation."""
     from eval.crisis_train import train
 
     info = train()

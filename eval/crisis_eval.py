@@ -31,7 +31,10 @@ HOLDOUT2 = Path(__file__).parent / "datasets" / "crisis_holdout2.jsonl"
 HOLDOUTS = {"holdout": HOLDOUT, "holdout2": HOLDOUT2}
 # Round 3 training rows (split "train"), one file per writer; never evaluated on.
 TRAIN_GLOB = "crisis_train_*.jsonl"
-SPLITS = ("dev", "test", "holdout", "holdout2", "train")
+# EmpatheticDialogues situations: everyday first-person writing by crowd workers, none of
+# it written as crisis; measured for false alarms only, never trained on (licence).
+EVERYDAY = {"ed-dev": "dev", "ed-test": "test"}
+SPLITS = ("dev", "test", "holdout", "holdout2", "train", *EVERYDAY)
 KINDS = ("suicidal", "self_harm", "danger", "none")
 
 
@@ -78,9 +81,22 @@ def train_rows() -> list[Example]:
     return rows
 
 
+def everyday_rows(ed_split: str) -> list[Example]:
+    """EmpatheticDialogues situations as non-crisis rows (a handful mention someone
+    else's or a past crisis, which the gate may fairly call ``concern``)."""
+    from eval.datasets.empathetic import load_split as load_ed
+
+    return [
+        Example(f"ed-{ed_split}-{s.row}", s.text, False, "none", False, f"ed-{ed_split}", 0)
+        for s in load_ed(ed_split)
+    ]
+
+
 def load_split(split: str | None) -> list[Example]:
     """The rows of ``split``: ``holdout`` from its own file, ``dev``/``test`` from
     ``crisis.jsonl``; ``None`` or ``"all"``: every row of ``crisis.jsonl`` (not the holdout)."""
+    if split in EVERYDAY:
+        return everyday_rows(EVERYDAY[split])
     if split in HOLDOUTS:
         return load_dataset(HOLDOUTS[split])
     if split == "train":
@@ -134,6 +150,14 @@ def evaluate(examples: Sequence[Example], embeddings: Embeddings | None = None) 
     summary["concern_on_non_crisis"] = sum(
         1 for r in rows if not r["crisis"] and r["level"] == "concern"
     )
+    negatives = [r for r in rows if not r["crisis"]]
+    if negatives:  # false alarms per non-crisis text: the figure that matters on ED
+        summary["false_alarm_rate_crisis"] = _round(
+            sum(r["level"] == "crisis" for r in negatives) / len(negatives)
+        )
+        summary["false_alarm_rate_any"] = _round(
+            sum(r["level"] is not None for r in negatives) / len(negatives)
+        )
     hard = [r for r in rows if r["hard_negative"]]
     summary["hard_negatives"] = len(hard)
     summary["hard_negatives_flagged_crisis"] = sum(r["level"] == "crisis" for r in hard)
@@ -150,8 +174,10 @@ def evaluate(examples: Sequence[Example], embeddings: Embeddings | None = None) 
 
 
 def _err(r: dict[str, Any]) -> dict[str, Any]:
-    # Dataset texts are written for this set (fictional), so they may be shown here.
-    return {k: r[k] for k in ("id", "kind", "level", "rules", "text")}
+    # Our sets are written for them (fictional), so their texts may be shown here;
+    # EmpatheticDialogues stays in ../shared (its id names the CSV row).
+    keys = ("id", "kind", "level", "rules") + (() if r["id"].startswith("ed-") else ("text",))
+    return {k: r[k] for k in keys}
 
 
 def packaged_embeddings() -> Embeddings:
@@ -185,10 +211,15 @@ def _stage(rules_only: bool) -> str:
 def config(split: str | None, rules_only: bool) -> dict[str, Any]:
     rules = load_rules()
     clf = rules.classifier
+    root = DATASET.parent.parent.parent
+    if split in EVERYDAY:
+        dataset = f"../shared/data/empathetic_dialogues/{EVERYDAY[split]}.csv"
+    elif split == "train":
+        dataset = f"eval/datasets/{TRAIN_GLOB}"
+    else:
+        dataset = str(HOLDOUTS.get(split or "", DATASET).relative_to(root))
     return {
-        "dataset": str(
-            HOLDOUTS.get(split or "", DATASET).relative_to(DATASET.parent.parent.parent)
-        ),
+        "dataset": dataset,
         "split": split or "all",
         "rules": f"prompts/safety/v{rules.version}/crisis.yaml",
         "stage": _stage(rules_only),
@@ -197,7 +228,8 @@ def config(split: str | None, rules_only: bool) -> dict[str, Any]:
         else {
             "model": clf.model,
             "threshold": clf.threshold,
-            "weights": f"prompts/safety/v{rules.version}/classifier.yaml",
+            "crisis_threshold": clf.crisis_threshold,
+            "weights": f"prompts/safety/v{rules.version}/classifier.json",
         },
         "positive": "level == crisis",
     }

@@ -1,34 +1,71 @@
-"""Train the crisis gate's second stage: a logistic regression over sentence embeddings.
+"""Train the crisis gate's second stage and choose its thresholds by cross-validation.
 
-Why a learned stage: hand-written patterns found every crisis text they were written
-against, but only about half of the crisis texts in each batch written afterwards
-(batch 3: 0.615 recall, batch 4: 0.52, with the prototype-similarity stage that came
-before this one). A linear model over all-MiniLM-L6-v2 embeddings, trained on the dev
-split, everyday sentences from the sample journals and the prototypes in
-``crisis.yaml``, generalises better to new phrasings.
+Why a learned stage: hand-written patterns find the crisis texts they were written
+against, but only a third to a half of those in a set written afterwards by someone else
+(``crisis_holdout2.jsonl``: 0.373 crisis recall for the round-2 gate). Round 3 adds
+training data written by three separate sessions (``crisis_train_{a,b,c}.jsonl``) and
+averages two linear models (``service/safety/classifier.py``).
 
-All of ``crisis.jsonl`` (dev and test) is used since the second round of tuning;
-``crisis_holdout.jsonl``, written before that round, is never trained on. The weights are written to
-``prompts/safety/<version>/classifier.yaml`` with what they were trained on.
+How thresholds are chosen, so no held-out text is involved: leave one writer's file out,
+train on the rest, run the whole gate (patterns first, as at run time) on the file left
+out. Pooled over the files the patterns were NOT written from:
+
+- ``threshold`` (concern: resources shown, the answer still given) is the highest value
+  whose pooled recall, counting either level, is at least ``CONCERN_RECALL``;
+- ``crisis_threshold`` (the answer replaced) is the lowest value from there whose pooled
+  crisis-level precision is at least ``CRISIS_PRECISION``;
+- both are raised, if need be, until the everyday files (ordinary writing, no crisis rows)
+  get a level at most ``EVERYDAY_ANY`` of the time and crisis at most ``EVERYDAY_CRISIS``:
+  a gate that fires on "flying out to Peru next week" teaches people to ignore it. The
+  same limits hold on EmpatheticDialogues dev (everyday situations by crowd workers),
+  scored by the final model: it only moves the two thresholds, no weight is fit on it.
+
+``crisis_holdout2.jsonl`` and EmpatheticDialogues test are never read here.
+EmpatheticDialogues is never trained on: its licence is non-commercial and the weights
+ship with the package.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+from langchain_core.embeddings import Embeddings
 
-from eval.crisis_eval import load_dataset, packaged_embeddings
+from eval.crisis_eval import (
+    DATASET,
+    HOLDOUT,
+    TRAIN_GLOB,
+    Example,
+    everyday_rows,
+    load_dataset,
+    packaged_embeddings,
+)
 from ingest.readers import read_path
-from service.safety.detector import assess, sentences
-from service.safety.rules import load_rules
+from service.safety.classifier import TrainedClassifier, make_vectorizer
+from service.safety.detector import Assessment, assess, sentences
+from service.safety.rules import CrisisRules, load_rules
 
-C = 2.0  # inverse L2 strength; chosen with the threshold on batch 3 (see crisis.yaml)
-
+C_EMBEDDING = 2.0  # inverse L2 strength of the embedding model (round 2, kept)
+C_TFIDF = 4.0
+MIX = 0.5  # weight of the TF-IDF model; leave-one-writer-out: 0.5 beat 0 (embedding only)
+NGRAM_MAX = 2
+MIN_DF = 2
+CONCERN_RECALL = 0.95
+CRISIS_PRECISION = 0.85
+# Everyday files (no crisis rows): at most this share may get a level, out of fold.
+EVERYDAY_ANY = 0.15
+EVERYDAY_CRISIS = 0.01
+GRID = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
+# Files the patterns in crisis.yaml were written from: in-sample for the first stage,
+# so they are cross-validated but left out of the pool that picks thresholds.
+PATTERN_SOURCES = ("crisis.jsonl",)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -47,50 +84,280 @@ def journal_sentences(folder: Path = EXAMPLES) -> list[str]:
     return out
 
 
-def training_set(version: str = "v1") -> tuple[list[str], list[bool], int]:
-    """Dev and test texts, sample-journal sentences and the prototypes, with labels; and
-    how many of them are crisis.jsonl rows."""
-    dev = load_dataset()  # dev and test: the committed holdout file is the unseen check
-    # Read as the gate reads at run time (normalised, sentence punctuation gone).
-    texts = [" ".join(sentences(e.text)) for e in dev]
-    labels = [e.crisis for e in dev]
-    everyday = journal_sentences()
+def labelled_groups() -> dict[str, list[Example]]:
+    """Every labelled file but holdout2, by file: each was written by a different session."""
+    groups = {DATASET.name: load_dataset(DATASET), HOLDOUT.name: load_dataset(HOLDOUT)}
+    for path in sorted(DATASET.parent.glob(TRAIN_GLOB)):
+        groups[path.name] = load_dataset(path)
+    return groups
+
+
+class CachedEmbeddings(Embeddings):
+    """Embeds each distinct text once across folds (the model is the slow part)."""
+
+    def __init__(self, inner: Embeddings) -> None:
+        self.inner = inner
+        self.model_name = str(getattr(inner, "model_name", ""))
+        self._cache: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            self._cache.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+        return [self._cache[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def _unit(emb: Embeddings, texts: Sequence[str]) -> np.ndarray:
+    x = np.asarray(emb.embed_documents(list(texts)), dtype=np.float64)
+    return np.asarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
+
+
+def training_texts(
+    examples: Sequence[Example], everyday: Sequence[str], rules: CrisisRules
+) -> tuple[list[str], list[bool], list[list[str]]]:
+    """Texts as the gate reads them (normalised sentences, joined), with labels; every
+    sentence of a non-crisis text is a negative too. Also the sentences of each
+    multi-sentence crisis text, for the second pass of ``fit``."""
+    texts: list[str] = []
+    labels: list[bool] = []
+    spread: list[list[str]] = []
+    for e in examples:
+        ss = sentences(e.text, rules)
+        texts.append(" ".join(ss))
+        labels.append(e.crisis)
+        if len(ss) > 1:
+            if e.crisis:
+                spread.append(ss)
+            else:
+                texts.extend(ss)
+                labels.extend([False] * len(ss))
     texts.extend(everyday)
     labels.extend([False] * len(everyday))
-    spec = load_rules(version).classifier
+    spec = rules.classifier
     if spec is None:
         raise ValueError("crisis.yaml has no classifier section")
     for kind, protos in spec.prototypes.items():
-        texts.extend(" ".join(sentences(p)) for p in protos)
+        texts.extend(" ".join(sentences(p, rules)) for p in protos)
         labels.extend([kind != "benign"] * len(protos))
-    return texts, labels, len(dev)
+    return texts, labels, spread
+
+
+def fit(
+    texts: list[str], labels: list[bool], spread: list[list[str]], emb: Embeddings, model: str
+) -> TrainedClassifier:
+    """Both models on ``texts``; then again with, for each multi-sentence crisis text,
+    the sentence the first fit finds most alarming added as a crisis example (the
+    label belongs to the entry, not to every sentence in it)."""
+    first = _fit_once(texts, labels, emb, model)
+    extra = []
+    for ss in spread:
+        p = first.proba(ss, _unit(emb, ss).astype(np.float32))
+        extra.append(ss[int(np.argmax(p))])
+    return _fit_once(texts + extra, labels + [True] * len(extra), emb, model)
+
+
+def _fit_once(
+    texts: list[str], labels: list[bool], emb: Embeddings, model: str
+) -> TrainedClassifier:
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(labels)
+    x = _unit(emb, texts)
+    lr = LogisticRegression(C=C_EMBEDDING, class_weight="balanced", max_iter=5000).fit(x, y)
+    vec = make_vectorizer(NGRAM_MAX, MIN_DF)
+    xt = vec.fit_transform(texts)
+    tf = LogisticRegression(C=C_TFIDF, class_weight="balanced", max_iter=5000).fit(xt, y)
+    return TrainedClassifier(
+        model=model,
+        emb_weights=lr.coef_[0].astype(np.float32),
+        emb_bias=float(lr.intercept_[0]),
+        vocabulary={str(t): int(i) for t, i in vec.vocabulary_.items()},
+        idf=np.asarray(vec.idf_, dtype=np.float64),
+        ngram_max=NGRAM_MAX,
+        tfidf_weights=tf.coef_[0].astype(np.float64),
+        tfidf_bias=float(tf.intercept_[0]),
+        mix=MIX,
+        threshold=0.0,  # every unit is scored; thresholds are chosen from these scores
+        crisis_threshold=0.0,
+        meta={},
+    )
+
+
+def _with(rules: CrisisRules, trained: TrainedClassifier) -> CrisisRules:
+    spec = rules.classifier
+    if spec is None:
+        raise ValueError("crisis.yaml has no classifier section")
+    return dataclasses.replace(rules, classifier=dataclasses.replace(spec, trained=trained))
+
+
+def cross_validate(
+    groups: dict[str, list[Example]], everyday: Sequence[str], emb: Embeddings, rules: CrisisRules
+) -> list[tuple[str, Example, Assessment]]:
+    """Each file scored by the whole gate trained on all the other files."""
+    out: list[tuple[str, Example, Assessment]] = []
+    spec = rules.classifier
+    if spec is None:
+        raise ValueError("crisis.yaml has no classifier section")
+    for held in groups:
+        rest = [e for g, rows in groups.items() if g != held for e in rows]
+        trained = fit(*training_texts(rest, everyday, rules), emb, spec.model)
+        fold_rules = _with(rules, trained)
+        out.extend((held, e, assess(e.text, emb, fold_rules)) for e in groups[held])
+    return out
+
+
+def scores_at(
+    cv: Sequence[tuple[str, Example, Assessment]], threshold: float, crisis_threshold: float
+) -> dict[str, float | int | None]:
+    levels = [(e.crisis, a.level_at(threshold, crisis_threshold)) for _, e, a in cv]
+    pos = sum(c for c, _ in levels)
+    tp = sum(c and lv == "crisis" for c, lv in levels)
+    fp = sum(not c and lv == "crisis" for c, lv in levels)
+    any_tp = sum(c and lv is not None for c, lv in levels)
+    any_fp = sum(not c and lv is not None for c, lv in levels)
+    return {
+        "n": len(levels),
+        "recall": round(tp / pos, 4) if pos else None,
+        "precision": round(tp / (tp + fp), 4) if tp + fp else None,
+        "any_safety_recall": round(any_tp / pos, 4) if pos else None,
+        "any_safety_precision": round(any_tp / (any_tp + any_fp), 4) if any_tp + any_fp else None,
+    }
+
+
+def false_alarms(
+    cv: Sequence[tuple[str, Example, Assessment]], threshold: float, crisis_threshold: float
+) -> dict[str, float | None]:
+    """Share of non-crisis texts given crisis, and given either level."""
+    levels = [a.level_at(threshold, crisis_threshold) for _, e, a in cv if not e.crisis]
+    if not levels:
+        return {"crisis": None, "any": None}
+    return {
+        "crisis": round(sum(lv == "crisis" for lv in levels) / len(levels), 4),
+        "any": round(sum(lv is not None for lv in levels) / len(levels), 4),
+    }
+
+
+def pools(
+    cv: Sequence[tuple[str, Example, Assessment]],
+) -> tuple[list[tuple[str, Example, Assessment]], list[tuple[str, Example, Assessment]]]:
+    """Rows of the files with both classes that the patterns were not written from, and
+    rows of the everyday files (no crisis rows at all)."""
+    with_crisis = {g for g, e, _ in cv if e.crisis}
+    mixed = [r for r in cv if r[0] in with_crisis and r[0] not in PATTERN_SOURCES]
+    everyday = [r for r in cv if r[0] not in with_crisis]
+    return mixed, everyday
+
+
+def choose_thresholds(
+    cv: Sequence[tuple[str, Example, Assessment]],
+    ed_dev: Sequence[tuple[str, Example, Assessment]] = (),
+) -> tuple[float, float]:
+    """The policy in the module docstring. ``ed_dev``: EmpatheticDialogues dev situations
+    scored by the final model, held to the same everyday limits (thresholds only)."""
+    mixed, everyday = pools(cv)
+
+    def everyday_ok(t: float, ct: float) -> bool:
+        for rows in (everyday, ed_dev):
+            fa = false_alarms(rows, t, ct)
+            if (fa["any"] or 0.0) > EVERYDAY_ANY or (fa["crisis"] or 0.0) > EVERYDAY_CRISIS:
+                return False
+        return True
+
+    ok = [t for t in GRID if (scores_at(mixed, t, 2.0)["any_safety_recall"] or 0) >= CONCERN_RECALL]
+    threshold = max(ok) if ok else GRID[0]
+    while threshold < GRID[-1] and not everyday_ok(threshold, 2.0):
+        threshold = round(threshold + 0.01, 2)
+    for t in (t for t in GRID if t >= threshold):
+        if (scores_at(mixed, threshold, t)["precision"] or 0) >= CRISIS_PRECISION and everyday_ok(
+            threshold, t
+        ):
+            return threshold, t
+    return threshold, GRID[-1]
+
+
+def _ed_dev(emb: Embeddings, rules: CrisisRules) -> list[tuple[str, Example, Assessment]]:
+    """EmpatheticDialogues dev, scored by the final model (empty when not on disk)."""
+    try:
+        rows = everyday_rows("dev")
+    except FileNotFoundError:
+        return []
+    return [("ed-dev", e, assess(e.text, emb, rules)) for e in rows]
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    """JSON with what a reviewer reads (settings, figures) indented, and the weights one
+    line each, so a retrain's diff shows the figures that moved."""
+    big = ("embedding", "tfidf")
+    lines = [
+        f"{json.dumps(k)}: {json.dumps(v, indent=None if k in big else 1, ensure_ascii=False)}"
+        for k, v in doc.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def train(version: str = "v1", out: Path | None = None) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
-
-    texts, labels, n_dev = training_set(version)
-    emb = packaged_embeddings()
-    x = np.asarray(emb.embed_documents(texts), dtype=np.float64)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit(x, labels)
-    doc = {
-        "model": "all-MiniLM-L6-v2",
-        "trained": dt.date.today().isoformat(),
-        "trained_on": f"eval/datasets/crisis.jsonl dev+test ({n_dev} rows), sentences of "
-        "examples/ (non-crisis) and the prototypes in crisis.yaml",
-        "examples": len(texts),
-        "positives": int(sum(labels)),
-        "C": C,
-        "bias": round(float(clf.intercept_[0]), 6),
-        "weights": [round(float(w), 6) for w in clf.coef_[0]],
+    """Cross-validate, choose thresholds, fit on everything, write the classifier file.
+    Returns what it did, with the cross-validated figures per file."""
+    rules = load_rules(version)
+    spec = rules.classifier
+    if spec is None:
+        raise ValueError("crisis.yaml has no classifier section")
+    emb = CachedEmbeddings(packaged_embeddings())
+    groups = labelled_groups()
+    everyday = journal_sentences()
+    cv = cross_validate(groups, everyday, emb, rules)
+    all_rows = [e for rows in groups.values() for e in rows]
+    texts, labels, spread = training_texts(all_rows, everyday, rules)
+    trained = fit(texts, labels, spread, emb, spec.model)
+    ed_dev = _ed_dev(emb, _with(rules, trained))
+    threshold, crisis_threshold = choose_thresholds(cv, ed_dev)
+    mixed, everyday_rows = pools(cv)
+    cv_report = {
+        "pooled_non_pattern_files": scores_at(mixed, threshold, crisis_threshold),
+        "everyday_false_alarms": false_alarms(everyday_rows, threshold, crisis_threshold),
+        "ed_dev_false_alarms": false_alarms(ed_dev, threshold, crisis_threshold)
+        if ed_dev
+        else "not found",
+        "by_file": {
+            g: scores_at([r for r in cv if r[0] == g], threshold, crisis_threshold) for g in groups
+        },
     }
+    meta = {
+        "generated_by": "trustlens eval crisis-train (eval/crisis_train.py); do not edit",
+        "trained": dt.date.today().isoformat(),
+        "trained_on": {g: len(rows) for g, rows in groups.items()}
+        | {
+            "examples/ sentences (non-crisis)": len(everyday),
+            "crisis.yaml prototypes": sum(len(p) for p in spec.prototypes.values()),
+        },
+        "examples": len(texts) + len(spread),
+        "positives": int(sum(labels)) + len(spread),
+        "settings": {
+            "C_embedding": C_EMBEDDING,
+            "C_tfidf": C_TFIDF,
+            "min_df": MIN_DF,
+            "concern_recall_target": CONCERN_RECALL,
+            "crisis_precision_target": CRISIS_PRECISION,
+            "everyday_any_max": EVERYDAY_ANY,
+            "everyday_crisis_max": EVERYDAY_CRISIS,
+        },
+        "cross_validation": cv_report,
+    }
+    trained = dataclasses.replace(
+        trained, threshold=threshold, crisis_threshold=crisis_threshold, meta=meta
+    )
     path = out or Path(str(resources.files("prompts").joinpath("safety", version))) / (
-        "classifier.yaml"
+        "classifier.json"
     )
-    header = (
-        "# Generated by `trustlens eval crisis-train` (eval/crisis_train.py); do not edit.\n"
-        "# Logistic regression over normalised all-MiniLM-L6-v2 sentence embeddings.\n"
-    )
-    path.write_text(header + yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
-    return {k: v for k, v in doc.items() if k != "weights"} | {"path": str(path)}
+    path.write_text(_dump(trained.to_json()), encoding="utf-8")
+    return {
+        "path": str(path),
+        "threshold": threshold,
+        "crisis_threshold": crisis_threshold,
+        "examples": meta["examples"],
+        "positives": meta["positives"],
+        "cross_validation": cv_report,
+    }
