@@ -14,11 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from eval.crisis_eval import DATASET, HOLDOUT, crisis_scores, load_dataset
+from eval.crisis_eval import (
+    DATASET,
+    HOLDOUT,
+    HOLDOUT2,
+    crisis_scores,
+    everyday_rows,
+    load_dataset,
+    train_rows,
+)
 from eval.metrics.classification import confusion, f1, precision, recall
 from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.store import get_or_create_user
@@ -164,8 +173,15 @@ def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     assert {p.kind for p in rules.patterns} == set(KINDS)
     assert len({p.id for p in rules.patterns}) == len(rules.patterns)
     assert rules.classifier is not None
-    assert len(rules.classifier.weights) == 384  # all-MiniLM-L6-v2
+    trained = rules.classifier.trained
+    assert trained is not None
+    assert trained.emb_weights.shape == (384,)  # all-MiniLM-L6-v2
+    assert len(trained.vocabulary) == len(trained.idf) == len(trained.tfidf_weights) > 1000
+    assert 0.0 < rules.classifier.threshold <= rules.classifier.crisis_threshold < 1.0
     assert set(rules.classifier.prototypes) == {*KINDS, "benign"}
+    # What it was trained on travels with it; the unseen set is not among it.
+    assert "crisis_holdout2.jsonl" not in trained.meta["trained_on"]
+    assert trained.meta["cross_validation"]["pooled_non_pattern_files"]["n"] > 1000
 
 
 def test_the_classifier_needs_the_model_it_was_trained_for() -> None:
@@ -193,6 +209,15 @@ def test_crisis_set_is_labelled_and_split() -> None:
     assert 0.3 <= splits["test"] / len(rows) <= 0.45
     raw = [json.loads(line) for line in DATASET.read_text().splitlines() if line.strip()]
     assert all({"id", "text", "crisis", "kind", "hard_negative", "split"} <= set(r) for r in raw)
+
+
+def test_holdout2_was_written_apart_from_everything_trained_on() -> None:
+    rows = load_dataset(HOLDOUT2)
+    assert len(rows) == 300 and {r.split for r in rows} == {"holdout2"}
+    assert sum(r.crisis for r in rows) == 150 and {r.kind for r in rows if r.crisis} == set(KINDS)
+    trained = {r.text.lower() for r in load_dataset()} | {r.text.lower() for r in train_rows()}
+    assert not trained & {r.text.lower() for r in rows}
+    assert {r.split for r in train_rows()} == {"train"}
 
 
 def test_holdout_set_is_separate_and_labelled() -> None:
@@ -233,11 +258,36 @@ def test_crisis_floors_on_dev(real_embeddings: SentenceTransformerEmbeddings) ->
 
 
 @pytest.mark.model
+def test_crisis_floors_on_holdout2(real_embeddings: SentenceTransformerEmbeddings) -> None:
+    """The set written apart from the gate (measured once for round 3, guarded since)."""
+    s = crisis_scores("holdout2", embeddings=real_embeddings)
+    assert s["n"] == 300
+    assert s["any_safety_recall"] >= THRESHOLDS["holdout2_any_safety_recall"], s
+    assert s["recall"] >= THRESHOLDS["holdout2_recall"], s
+    assert s["precision"] >= THRESHOLDS["holdout2_precision"], s
+
+
+@pytest.mark.model
+def test_everyday_writing_rarely_raises_the_gate(
+    real_embeddings: SentenceTransformerEmbeddings,
+) -> None:
+    """EmpatheticDialogues situations (ordinary first-person writing, none of it crisis):
+    the classifier's thresholds were chosen to keep these false alarms down."""
+    rows = everyday_rows("dev")[: THRESHOLDS["ed_dev_rows"]]
+    levels = [assess(r.text, real_embeddings).level for r in rows]
+    assert levels.count("crisis") / len(levels) <= THRESHOLDS["ed_dev_false_alarm_crisis_max"]
+    assert (len(levels) - levels.count(None)) / len(levels) <= THRESHOLDS[
+        "ed_dev_false_alarm_any_max"
+    ]
+
+
+@pytest.mark.model
 def test_the_classifier_finds_indirect_phrasings(
     real_embeddings: SentenceTransformerEmbeddings,
 ) -> None:
     a = assess("Nobody is going to have to put up with me much longer.", real_embeddings)
-    assert a.level == "concern" and a.hits[0].rule.startswith("classifier:")
+    assert a.level is not None and a.hits[0].rule.startswith("classifier:")
+    assert a.scored and a.score >= load_rules().classifier.threshold  # type: ignore[union-attr]
     # A question is what ask is for: the classifier never gives it crisis.
     assert assess("Do I want to disappear?", real_embeddings).level != "crisis"
     assert assess("We argued about the dishes and made up.", real_embeddings).level is None
@@ -367,3 +417,36 @@ def test_cli_ask_prints_the_safety_message_and_resources(
     as_json = runner.invoke(cli.app, ["ask", CRISIS_TEXT, "--user", "sam", "--json"])
     body = json.loads(as_json.output)
     assert body["safety"]["level"] == "crisis" and body["abstained"] is True
+
+
+# ------------------------------------------------------------- the learned stage
+
+
+def test_trained_classifier_round_trips_through_its_file() -> None:
+    """What training writes is what run time reads: same probabilities after JSON."""
+    from eval.crisis_train import fit, training_texts
+    from service.safety.classifier import TrainedClassifier
+
+    rules = load_rules()
+    rows = [r for r in load_dataset() if r.split == "dev"][:80]
+    emb = WordHashEmbeddings()
+    trained = fit(*training_texts(rows, ["we had tea"], rules), emb, "fake")
+    again = TrainedClassifier.from_json(json.loads(json.dumps(trained.to_json())))
+    texts = ["i want to die", "we had tea and talked about the weekend"]
+    vecs = np.asarray(emb.embed_documents(texts), dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    assert np.allclose(trained.proba(texts, vecs), again.proba(texts, vecs), atol=1e-4)
+    assert again.vocabulary == trained.vocabulary
+
+
+def test_level_at_replays_other_thresholds() -> None:
+    from service.safety.detector import Assessment, Scored
+
+    a = Assessment(level=None, scored=[Scored(0.5, False, "crisis", "", "suicidal")])
+    assert a.level_at(0.6, 0.9) is None
+    assert a.level_at(0.4, 0.9) == "concern"
+    assert a.level_at(0.4, 0.45) == "crisis"
+    q = Assessment(level=None, scored=[Scored(0.95, True, "crisis", "", "suicidal")])
+    assert q.level_at(0.4, 0.9) == "concern"  # a question never gets crisis from the model
+    past = Assessment(level=None, scored=[Scored(0.95, False, "concern", "past", "self_harm")])
+    assert past.level_at(0.4, 0.9) == "concern"
