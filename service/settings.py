@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=1, description="Longest question (ask) or query (search)."
     )
+    max_situation_chars: int = Field(
+        default=4000, ge=1, description="Longest present situation (reflect)."
+    )
     rate_limit: str = Field(
         default="120/minute",
         description="Requests per API key (or per client address without one), in the "

@@ -554,7 +554,12 @@ def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None
 
 
 def test_question_limit_is_a_setting(tmp_path: Path) -> None:
-    s = Settings(data_dir=tmp_path / "d", admin_key=ADMIN_KEY, max_question_chars=10)  # type: ignore[arg-type]
+    s = Settings(
+        data_dir=tmp_path / "d",  # type: ignore[arg-type]
+        admin_key=ADMIN_KEY,
+        max_question_chars=10,
+        max_situation_chars=10,
+    )
     c = Container(s, embeddings=WordHashEmbeddings())
     try:
         with TestClient(create_app(container=c)) as client:
@@ -563,9 +568,13 @@ def test_question_limit_is_a_setting(tmp_path: Path) -> None:
                 ("/v1/search", "query"),
                 ("/v1/ask", "question"),
                 ("/v1/ask/stream", "question"),
+                ("/v1/reflect", "situation"),
             ):
                 r = client.post(path, json={key: "x" * 11}, headers=h)
                 assert_problem(r, 422, f"{key}: at most 10 characters")
+                assert_problem(
+                    client.post(path, json={key: "   "}, headers=h), 422, f"{key}: is empty"
+                )
             assert client.post("/v1/search", json={"query": "x" * 10}, headers=h).status_code == 200
     finally:
         c.close()

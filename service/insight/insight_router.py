@@ -28,10 +28,11 @@ from service.insight.practices import (
 )
 from service.insight.progress import ProgressReport
 from service.insight.reflect import ReflectResponse
+from service.problems import check_free_text
 
 router = APIRouter(prefix="/v1", tags=["insight"])
 
-MAX_SITUATION_CHARS = 4000
+MAX_SITUATION_CHARS = 4000  # the schema's ceiling; TRUSTLENS_MAX_SITUATION_CHARS may be lower
 
 
 class ReflectRequest(BaseModel):
@@ -66,8 +67,7 @@ def _insight(c: ContainerDep) -> Any:
 @router.post("/reflect", response_model=ReflectResponse)
 def reflect(body: ReflectRequest, user: CurrentUser, c: ContainerDep) -> ReflectResponse:
     """Past episodes the situation echoes, what is the same and different, and questions."""
-    if not body.situation.strip():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "situation: is empty")
+    check_free_text("situation", body.situation, c.settings.max_situation_chars)
     result: ReflectResponse = _insight(c).reflect(user.id, body.situation)
     return result
 
