@@ -243,6 +243,15 @@ def _invalid(e: EntryInvalid) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{e.field}: {e.reason}")
 
 
+# The day-range filters two listings share (entries, index status).
+SinceQuery = Annotated[
+    dt.date | None, Query(description="Entries on/after this day.", examples=["2024-03-15"])
+]
+UntilQuery = Annotated[
+    dt.date | None, Query(description="Entries on/before this day.", examples=["2024-03-15"])
+]
+
+
 def _range(since: dt.date | None, until: dt.date | None) -> None:
     if since and until and since > until:
         raise HTTPException(
@@ -282,12 +291,8 @@ def list_entries(
         int, Query(ge=1, description="Page size (at most TRUSTLENS_MAX_PAGE_SIZE).", examples=[20])
     ] = 50,
     cursor: Annotated[str | None, Query(max_length=1000, description="From next_cursor.")] = None,
-    since: Annotated[
-        dt.date | None, Query(description="Entries on/after this day.", examples=["2024-03-15"])
-    ] = None,
-    until: Annotated[
-        dt.date | None, Query(description="Entries on/before this day.", examples=["2024-03-15"])
-    ] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
     tag: Annotated[
         str | None, Query(max_length=200, description="Only entries with it.", examples=["jonah"])
     ] = None,
@@ -433,12 +438,8 @@ def entry_status(entry_id: EntryId, user: CurrentUser, c: ContainerDep) -> Index
 def index_status(
     user: CurrentUser,
     c: ContainerDep,
-    since: Annotated[
-        dt.date | None, Query(description="Entries on/after this day.", examples=["2024-03-15"])
-    ] = None,
-    until: Annotated[
-        dt.date | None, Query(description="Entries on/before this day.", examples=["2024-03-15"])
-    ] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
 ) -> IndexStatusList:
     _range(since, until)
     items = [_status_model(s) for s in svc.index_statuses(c, user.id, since=since, until=until)]
