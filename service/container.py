@@ -27,6 +27,8 @@ from service.ask.ask_service import Answerer, AskService
 from service.insight import experiments as _experiments  # noqa: F401  (its table, before create_all)
 from service.retrieval.hybrid import HybridRetriever
 from service.retrieval.lexical import LexicalIndex
+from service.safety.detector import Safety, detect_crisis
+from service.safety.llm_check import LLMCrisisCheck
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -95,16 +97,34 @@ class Container:
         return Importer(self.sessions, self.indexer)
 
     @cached_property
-    def answerer(self) -> Answerer:
+    def chat_model(self) -> BaseChatModel | None:
+        """The configured OpenAI-compatible model; None in the default extractive mode."""
         if self.settings.llm == "extractive":
-            return ExtractiveAnswerer(self.embeddings)
-        chat = self._chat_model or make_chat_model(
+            return None
+        return self._chat_model or make_chat_model(
             self.settings.llm_base_url or "",
             self.settings.llm_model or "",
             self.settings.llm_api_key.get_secret_value(),
             self.settings.llm_timeout_s,
         )
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        chat = self.chat_model
+        if chat is None:
+            return ExtractiveAnswerer(self.embeddings)
         return LLMAnswerer(chat)
+
+    @cached_property
+    def safety_reviewer(self) -> LLMCrisisCheck | None:
+        """With an LLM configured, a second opinion on texts the gate is unsure about."""
+        chat = self.chat_model
+        return None if chat is None else LLMCrisisCheck(chat)
+
+    def detect_crisis(self, text: str) -> Safety | None:
+        """The safety gate as the service runs it: patterns, the learned stage on this
+        container's embeddings, then the LLM's second opinion when one is configured."""
+        return detect_crisis(text, self.embeddings, self.safety_reviewer)
 
     @cached_property
     def ask_service(self) -> AskService:

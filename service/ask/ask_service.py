@@ -25,7 +25,7 @@ from service.answer.grounding import finalize
 from service.answer.models import AskResponse, Draft, Mode
 from service.query import QueryPlan, plan_query
 from service.retrieval.hybrid import HybridRetriever
-from service.safety.detector import Safety, detect_crisis
+from service.safety.detector import Safety
 
 
 class Answerer(Protocol):
@@ -94,7 +94,7 @@ class AskService:
     ) -> AskResponse:
         """The safety gate first: crisis language gets resources, not an insight (nothing
         is retrieved or generated); gentler "concern" adds them to the answer."""
-        safety = detect_crisis(question, self.c.embeddings)
+        safety = self.c.detect_crisis(question)
         if safety is not None and safety.level == "crisis":
             return safety_response(question, self.c.answerer.mode, safety)
         resp = self._answer(user_id, question, since, until)

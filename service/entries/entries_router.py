@@ -19,7 +19,7 @@ from service.deps import ContainerDep, CurrentUser
 from service.entries import entries_service as svc
 from service.entries.entries_service import CursorInvalid, EntryInvalid, TooLarge
 from service.insight.followups import Followup
-from service.safety.detector import Safety, detect_crisis
+from service.safety.detector import Safety
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 status_router = APIRouter(prefix="/v1/index", tags=["entries"])
@@ -277,7 +277,7 @@ def create_entry(
     if saved.status != "imported":
         response.status_code = status.HTTP_200_OK
     out = _public(saved.entry, saved.indexed, saved.status)
-    out.safety = detect_crisis(saved.entry.text, c.embeddings)
+    out.safety = c.detect_crisis(saved.entry.text)
     if out.safety is None:  # crisis language: resources only, no insight
         out.followups = c.insight_service.followups(user.id, saved.entry.entry_id)
     return out

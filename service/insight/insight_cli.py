@@ -117,9 +117,7 @@ def _saved_with_followups(c: Any, uid: str, saved: Any) -> dict[str, Any]:
 
 
 def _crisis(text: str, c: Any) -> Any:
-    from service.safety import detect_crisis
-
-    return detect_crisis(text, c.embeddings)
+    return c.detect_crisis(text)
 
 
 def reflect(

@@ -22,7 +22,6 @@ from service.insight.followups import Followup, followups
 from service.insight.practices import PracticeResponse, load_practice, personalise
 from service.insight.progress import ProgressReport, build_progress
 from service.insight.reflect import Candidate, ReflectResponse, reflect
-from service.safety import detect_crisis
 
 RETRIEVE_K = 30
 
@@ -72,9 +71,7 @@ class InsightService:
         """Counted responses to ``triggers`` (within the entries ``among``, if given);
         each citation re-checked against the store."""
         j = self.journal(user_id)
-        matching, behaviours = count_behaviours(
-            self.episodes(user_id, j), triggers, among=among
-        )
+        matching, behaviours = count_behaviours(self.episodes(user_id, j), triggers, among=among)
         checked = []
         for b in behaviours:
             cites = check_citations(b.citations, j.texts, j.dates)
@@ -103,7 +100,7 @@ class InsightService:
         return out, j
 
     def reflect(self, user_id: str, situation: str) -> ReflectResponse:
-        safety = detect_crisis(situation, self.c.embeddings)
+        safety = self.c.detect_crisis(situation)
         if safety is not None:  # crisis language: resources, and no insight
             return ReflectResponse(
                 situation=situation,

@@ -18,7 +18,7 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -306,9 +306,21 @@ def safety_for(a: Assessment, rules: CrisisRules | None = None) -> Safety | None
     return Safety(level=a.level, message=message, resources=resources)
 
 
-def detect_crisis(text: str, embeddings: Embeddings | None = None) -> Safety | None:
+class Reviewer(Protocol):
+    """A second opinion that may raise an assessment (``service/safety/llm_check.py``)."""
+
+    def review(self, text: str, a: Assessment) -> Assessment: ...
+
+
+def detect_crisis(
+    text: str, embeddings: Embeddings | None = None, reviewer: Reviewer | None = None
+) -> Safety | None:
     """``Safety`` when ``text`` carries crisis (or, more gently, concerning) language.
 
     ``embeddings`` (optional) adds the classifier stage when it is the model the
-    classifier was trained for; without it the patterns alone decide."""
-    return safety_for(assess(text, embeddings))
+    classifier was trained for; without it the patterns alone decide. ``reviewer``
+    (optional, the configured LLM) may raise an unsure ``concern`` to ``crisis``."""
+    a = assess(text, embeddings)
+    if reviewer is not None:
+        a = reviewer.review(text, a)
+    return safety_for(a)
