@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from ingest.embedding import SentenceTransformerEmbeddings
 from service.container import Container
 from service.settings import Settings, packaged_model_path
 from tests.fakes import WordHashEmbeddings
+from tests.openai_stub import OpenAIStub
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -125,3 +127,35 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+# ------------------------------------------------------- an OpenAI-compatible server
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[OpenAIStub]:
+    """A real OpenAI-compatible HTTP server (``tests.openai_stub``), one per module."""
+    stub = OpenAIStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def stub(openai_server: OpenAIStub) -> OpenAIStub:
+    """The server, with no requests recorded and the default reply."""
+    openai_server.reset()
+    return openai_server
+
+
+def llm_settings(tmp_path: Path, stub: OpenAIStub, **extra: Any) -> Settings:
+    """Settings whose LLM is the stub server."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "admin_key": ADMIN_KEY,
+        "llm": "openai",
+        "llm_base_url": stub.base_url,
+        "llm_model": "stub",
+        "llm_timeout_s": 10,
+        **extra,
+    }
+    return Settings(**values)

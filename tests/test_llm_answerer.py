@@ -22,7 +22,7 @@ from service.app import create_app
 from service.container import Container
 from service.entries.entries_service import save_entry
 from service.settings import Settings
-from tests.conftest import ADMIN_KEY
+from tests.conftest import llm_settings
 from tests.fakes import WordHashEmbeddings
 from tests.openai_stub import OpenAIStub
 
@@ -60,32 +60,6 @@ def reply_with(make: Callable[[dict[str, int]], Any]) -> Callable[[dict[str, Any
 
 def claim(statement: str, *cites: tuple[Any, str]) -> dict[str, Any]:
     return {"statement": statement, "citations": [{"source": s, "quote": q} for s, q in cites]}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OpenAIStub]:
-    stub = OpenAIStub().start()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
-def stub(server: OpenAIStub) -> OpenAIStub:
-    server.reset()
-    return server
-
-
-def llm_settings(tmp_path: Path, stub: OpenAIStub, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "admin_key": ADMIN_KEY,
-        "llm": "openai",
-        "llm_base_url": stub.base_url,
-        "llm_model": "stub",
-        "llm_timeout_s": 10,
-        **extra,
-    }
-    return Settings(**values)
 
 
 @pytest.fixture

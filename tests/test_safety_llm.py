@@ -4,9 +4,7 @@ OpenAI-compatible HTTP server (``tests.openai_stub``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +15,7 @@ from service.container import Container
 from service.safety.detector import Assessment, Hit
 from service.safety.llm_check import LLMCrisisCheck, unsure
 from service.settings import Settings
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, llm_settings
 from tests.openai_stub import OpenAIStub
 
 YES = json.dumps({"crisis": True, "kind": "suicidal"})
@@ -27,19 +25,6 @@ UNSURE_TEXT = "Nobody is going to have to put up with me much longer."
 
 def _classifier_concern() -> Assessment:
     return Assessment("concern", [Hit("classifier:suicidal", "suicidal", "concern", "classifier")])
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[OpenAIStub]:
-    stub = OpenAIStub().start()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
-def stub(server: OpenAIStub) -> OpenAIStub:
-    server.reset()
-    return server
 
 
 @pytest.fixture
@@ -87,15 +72,7 @@ def test_sure_texts_never_reach_the_model(check: LLMCrisisCheck, stub: OpenAIStu
 
 
 def _container(tmp_path: Path, stub: OpenAIStub, emb: SentenceTransformerEmbeddings) -> Container:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "admin_key": ADMIN_KEY,
-        "llm": "openai",
-        "llm_base_url": stub.base_url,
-        "llm_model": "stub",
-        "llm_timeout_s": 10,
-    }
-    return Container(Settings(**values), embeddings=emb)
+    return Container(llm_settings(tmp_path, stub), embeddings=emb)
 
 
 @pytest.mark.model
