@@ -49,7 +49,7 @@ from eval.crisis_eval import (
 )
 from ingest.readers import read_path
 from service.safety.classifier import TrainedClassifier, make_vectorizer
-from service.safety.detector import Assessment, assess, sentences
+from service.safety.detector import Assessment, assess, sentences, unit_rows
 from service.safety.rules import CrisisRules, load_rules
 
 C_EMBEDDING = 2.0  # inverse L2 strength of the embedding model (round 2, kept)
@@ -110,11 +110,6 @@ class CachedEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def _unit(emb: Embeddings, texts: Sequence[str]) -> np.ndarray:
-    x = np.asarray(emb.embed_documents(list(texts)), dtype=np.float64)
-    return np.asarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
-
-
 def training_texts(
     examples: Sequence[Example], everyday: Sequence[str], rules: CrisisRules
 ) -> tuple[list[str], list[bool], list[list[str]]]:
@@ -154,7 +149,7 @@ def fit(
     first = _fit_once(texts, labels, emb, model)
     extra = []
     for ss in spread:
-        p = first.proba(ss, _unit(emb, ss).astype(np.float32))
+        p = first.proba(ss, unit_rows(emb.embed_documents(ss)))
         extra.append(ss[int(np.argmax(p))])
     return _fit_once(texts + extra, labels + [True] * len(extra), emb, model)
 
@@ -165,7 +160,7 @@ def _fit_once(
     from sklearn.linear_model import LogisticRegression
 
     y = np.asarray(labels)
-    x = _unit(emb, texts)
+    x = unit_rows(emb.embed_documents(texts))
     lr = LogisticRegression(C=C_EMBEDDING, class_weight="balanced", max_iter=5000).fit(x, y)
     vec = make_vectorizer(NGRAM_MAX, MIN_DF)
     xt = vec.fit_transform(texts)
@@ -183,6 +178,7 @@ def _fit_once(
         threshold=0.0,  # every unit is scored; thresholds are chosen from these scores
         crisis_threshold=0.0,
         meta={},
+        _vec=vec,  # already fitted: proba need not rebuild it from the vocabulary
     )
 
 

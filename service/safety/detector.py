@@ -207,7 +207,7 @@ class _Prototypes:
             found = self._cache.get(embeddings)
         if found is None:
             found = {
-                kind: _unit(embeddings.embed_documents(list(texts)))
+                kind: unit_rows(embeddings.embed_documents(list(texts)))
                 for kind, texts in spec.prototypes.items()
             }
             with self._lock:
@@ -218,7 +218,8 @@ class _Prototypes:
 _PROTOTYPES = _Prototypes()
 
 
-def _unit(vectors: list[list[float]]) -> np.ndarray:
+def unit_rows(vectors: list[list[float]]) -> np.ndarray:
+    """Embeddings as float32 rows of length one (what the classifier was trained on)."""
     a = np.asarray(vectors, dtype=np.float32)
     return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
 
@@ -233,7 +234,7 @@ def _classify(
         return []
     joined = JOIN_SENTENCES and len(sentences) > 1
     units = list(sentences) + ([" ".join(sentences)] if joined else [])
-    vecs = _unit(embeddings.embed_documents(units))
+    vecs = unit_rows(embeddings.embed_documents(units))
     probs = trained.proba(units, vecs)
     protos = {k: v for k, v in _PROTOTYPES.get(embeddings, spec).items() if k != "benign"}
     out = []
