@@ -166,11 +166,13 @@ def bench_size(
             return len(lc.similarity_search(q, k=k, filter=where))
 
         def trustlens(q: str) -> Any:
-            return c.ask_service.ask(uid, q)
+            return c.ask.ask(uid, q)
 
         # The BM25 model is built once per index revision: timed on its own, so that the
         # first ask and the steady-state latencies below do not include it.
-        lexical_s, _ = timed(lambda: c.lexical.search(c.index, uid, c.revision(uid), "trust", 1))
+        lexical_s, _ = timed(
+            lambda: c.lexical.search(c.index, uid, c.retrievers.revision(uid), "trust", 1)
+        )
         cold_s, _ = timed(lambda: trustlens("When did someone let me down?"))
         raw("warm up")
         langchain("warm up")

@@ -389,3 +389,9 @@ def bench_ask_cmd(
         table.add_row(size, "cold first ask ms", _fmt(r["cold_first_ask_ms"]), "", "", "")
     table.add_row("", "max RSS MiB", _fmt(result["max_rss_mib"]), "", "", "")
     emit("bench-ask", result, config, as_json, table)
+
+
+def register(app: typer.Typer) -> None:
+    """Entry point ``trustlens.cli``: adds ``trustlens eval`` and ``trustlens bench``."""
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(bench_app, name="bench")

@@ -70,12 +70,12 @@ def top_entries(docs: Sequence[Any], n: int = TOP_ENTRIES) -> list[str]:
 
 def retrieve(container: Any, uid: str, question: str, system: str) -> list[str]:
     if system == "baseline":
-        r = container.retriever(uid, mode="dense").model_copy(
+        r = container.retrievers.for_user(uid, mode="dense").model_copy(
             update={"k": CHUNKS, "candidates": CHUNKS}
         )
         return top_entries(r.invoke(question))
     plan = plan_query(question)
-    r = container.retriever(uid).model_copy(
+    r = container.retrievers.for_user(uid).model_copy(
         update={
             "expansions": plan.expansions,
             "expansion_weight": plan.expansion_weight,

@@ -48,7 +48,7 @@ def evaluate_answers(container: Any, dataset: dict[str, Any], users: dict[str, s
         with container.sessions() as s:
             texts[name] = {e.entry_id: e.text for e in UserEntries(s, uid).all()}
     for q in dataset["questions"]:
-        resp = container.ask_service.ask(users[q["user"]], q["question"])
+        resp = container.ask.ask(users[q["user"]], q["question"])
         cited = [c.entry_id for c in resp.citations]
         row = {
             "id": q["id"],
@@ -91,7 +91,7 @@ def evaluate_reflect(
     cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
     rows = []
     for case in cases:
-        r = container.insight_service.reflect(users[case["user"]], case["situation"])
+        r = container.insight.reflect(users[case["user"]], case["situation"])
         got = [e.entry_id for e in r.echoes]
         rows.append(
             {
@@ -125,7 +125,7 @@ def evaluate_behaviours(
     gold = json.loads(labels_path.read_text(encoding="utf-8"))["labels"]
     with container.sessions() as s:
         texts = {e.entry_id: e.text for e in UserEntries(s, users[user]).all()}
-    resp = container.ask_service.ask(users[user], question)
+    resp = container.ask.ask(users[user], question)
     episodes = list(dict.fromkeys(c.entry_id for c in resp.citations))
     counted = {b.pattern: {c.entry_id for c in b.citations} for b in resp.behaviors}
     backed = all(

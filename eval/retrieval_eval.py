@@ -2,7 +2,7 @@
 
 The corpus is imported for one user with ``container.importer.import_reads`` (each
 abstract an entry whose id is the SciFact doc id), chunked and embedded as any journal
-would be, and each claim is run through ``container.retriever(user_id, mode=...)``.
+would be, and each claim is run through ``container.retrievers.for_user(user_id, mode=...)``.
 Chunks are pooled back into documents (a document scores as its best chunk, in the
 order the retriever ranked them) and scored with nDCG@10, recall@100 and MRR@10.
 
@@ -74,7 +74,7 @@ def pool_documents(docs: Sequence[Any], depth: int = DEPTH) -> list[str]:
 
 def make_retriever(container: Any, user_id: str, mode: str, **options: Any) -> Any:
     """The service retriever for ``mode``, deep enough to rank ``DEPTH`` documents."""
-    r = container.retriever(user_id, mode=mode)
+    r = container.retrievers.for_user(user_id, mode=mode)
     update: dict[str, Any] = {"k": DEPTH, "candidates": DEPTH}
     update.update(options)
     for key, value in update.items():

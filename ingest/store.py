@@ -149,8 +149,8 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def init_db(engine: Engine) -> sessionmaker[Session]:
-    Base.metadata.create_all(engine)
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine``; the schema itself is Alembic's (``service/db/migrate.py``)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -22,18 +22,18 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from service.answer.models import AskResponse
-from service.entries.entries_router import (
+from service.ask.schemas import AskResponse
+from service.entries.schemas import (
     EntryPage,
     EntryPublic,
     ImportReportModel,
     IndexStatusList,
     IndexStatusModel,
 )
-from service.export.export_router import ExportDocument
-from service.me.me_router import Me, NewKey
-from service.search.search_router import SearchResponse
-from service.users.users_router import KeyIssued, UserCreated
+from service.export.schemas import ExportDocument
+from service.me.schemas import Me, NewKey
+from service.search.schemas import SearchResponse
+from service.users.schemas import KeyIssued, UserCreated
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -1,15 +1,19 @@
-"""Builds every component from settings, once per process.
+"""The composition root: builds every component from settings, once per process, and
+hands each feature service exactly the typed collaborators it needs.
 
-Each provider (entry store, vector index, embeddings, LLM) is chosen by settings and
-can be passed in instead, which is how tests swap in fake embeddings or a Chroma
-server without touching the code that uses them.
+Components (chosen by settings, each can be passed in instead, which is how tests swap
+in fake embeddings or a Chroma server): the SQL engine and sessions, the Chroma client
+and index, the embeddings, the tagger, the indexer and importer, the lexical cache, the
+LLM (None in extractive mode), the answerer, the safety gate and the retriever factory.
+Feature services (``entries``, ``ask``, ``search``, ``insight``, ``experiments``,
+``patterns``, ``me``, ``users``, ``export``, ``health``) are built from those; no
+service ever sees this container, so a reader (and mypy) can follow every call from a
+route to the component it reaches.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
@@ -18,21 +22,28 @@ from langchain_core.language_models import BaseChatModel
 from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
-from ingest.store import UserEntries, init_db, make_engine
+from ingest.store import make_engine, make_sessions
 from ingest.tagging import Tagger
 from ingest.vector_index import ChromaIndex, make_chroma_client
+from service.answer.evidence import EvidencePolicy
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
-from service.ask.ask_service import Answerer, AskService
-from service.insight import experiments as _experiments  # noqa: F401  (its table, before create_all)
-from service.retrieval.hybrid import HybridRetriever
+from service.ask.service import Answerer, AskService
+from service.db.migrate import ensure_schema
+from service.entries.service import EntriesService
+from service.experiments.service import ExperimentsService
+from service.export.service import ExportService
+from service.health.service import HealthService
+from service.insight.service import InsightService
+from service.me.service import MeService
+from service.patterns.service import PatternsService
+from service.retrieval.factory import Retrievers
 from service.retrieval.lexical import LexicalIndex
-from service.safety.detector import Safety, detect_crisis
+from service.safety.gate import SafetyGate
 from service.safety.llm_check import LLMCrisisCheck
+from service.search.service import SearchService
 from service.settings import Settings
-
-if TYPE_CHECKING:
-    from service.insight.insight_service import InsightService
+from service.users.service import UsersService
 
 
 class Container:
@@ -48,12 +59,14 @@ class Container:
         if settings.database_url is None or settings.chroma_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(settings.resolved_database_url)
-        self.sessions = init_db(self.engine)
+        ensure_schema(self.engine)
+        self.sessions = make_sessions(self.engine)
         self._chroma_client = chroma_client
         self._embeddings = embeddings
         self._chat_model = chat_model
         self.lexical = LexicalIndex()
 
+    # ------------------------------------------------------------------ components
     @cached_property
     def chroma_client(self) -> ClientAPI:
         return self._chroma_client or make_chroma_client(
@@ -77,6 +90,11 @@ class Container:
         return getattr(self.embeddings, "model_name", type(self.embeddings).__name__)
 
     @cached_property
+    def tagger(self) -> Tagger:
+        """Labels chunks at ingest; trained once per (model, training set), cached on disk."""
+        return Tagger(self.embeddings, self.model_name, cache_dir=self.settings.data_dir / "models")
+
+    @cached_property
     def indexer(self) -> Indexer:
         return Indexer(
             self.sessions,
@@ -86,11 +104,6 @@ class Container:
             chunk_max_words=self.settings.chunk_max_words,
             tagger=self.tagger,
         )
-
-    @cached_property
-    def tagger(self) -> Tagger:
-        """Labels chunks at ingest; trained once per (model, training set), cached on disk."""
-        return Tagger(self.embeddings, self.model_name, cache_dir=self.settings.data_dir / "models")
 
     @cached_property
     def importer(self) -> Importer:
@@ -116,48 +129,76 @@ class Container:
         return LLMAnswerer(chat)
 
     @cached_property
-    def safety_reviewer(self) -> LLMCrisisCheck | None:
-        """With an LLM configured, a second opinion on texts the gate is unsure about."""
+    def gate(self) -> SafetyGate:
+        """Patterns, the learned stage on these embeddings, then (with an LLM) its second
+        opinion on texts the offline gate is unsure about."""
         chat = self.chat_model
-        return None if chat is None else LLMCrisisCheck(chat)
-
-    def detect_crisis(self, text: str) -> Safety | None:
-        """The safety gate as the service runs it: patterns, the learned stage on this
-        container's embeddings, then the LLM's second opinion when one is configured."""
-        return detect_crisis(text, self.embeddings, self.safety_reviewer)
+        return SafetyGate(self.embeddings, None if chat is None else LLMCrisisCheck(chat))
 
     @cached_property
-    def ask_service(self) -> AskService:
-        return AskService(self)
-
-    @cached_property
-    def insight_service(self) -> InsightService:
-        from service.insight.insight_service import InsightService
-
-        return InsightService(self)
-
-    def revision(self, user_id: str) -> int:
-        with self.sessions() as session:
-            return UserEntries(session, user_id).revision()
-
-    def retriever(
-        self,
-        user_id: str,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        mode: str = "hybrid",
-    ) -> HybridRetriever:
-        return HybridRetriever(
-            user_id=user_id,
-            index=self.index,
-            embeddings=self.embeddings,
-            lexical=self.lexical,
-            revision=lambda: self.revision(user_id),
-            k=self.settings.retrieval_k,
-            since=since,
-            until=until,
-            mode=mode,  # type: ignore[arg-type]
+    def retrievers(self) -> Retrievers:
+        return Retrievers(
+            self.sessions, self.index, self.embeddings, self.lexical, self.settings.retrieval_k
         )
+
+    # ------------------------------------------------------------ feature services
+    @cached_property
+    def insight(self) -> InsightService:
+        return InsightService(
+            self.sessions, self.retrievers, self.gate, self.settings.max_situation_chars
+        )
+
+    @cached_property
+    def ask(self) -> AskService:
+        return AskService(
+            self.sessions,
+            self.retrievers,
+            self.answerer,
+            self.gate,
+            self.insight,
+            EvidencePolicy(min_relevance=self.settings.min_relevance),
+            self.settings.max_question_chars,
+        )
+
+    @cached_property
+    def entries(self) -> EntriesService:
+        return EntriesService(
+            self.settings,
+            self.sessions,
+            self.index,
+            self.indexer,
+            self.importer,
+            self.gate,
+            self.insight,
+        )
+
+    @cached_property
+    def search(self) -> SearchService:
+        return SearchService(self.sessions, self.retrievers, self.settings.max_question_chars)
+
+    @cached_property
+    def experiments(self) -> ExperimentsService:
+        return ExperimentsService(self.sessions)
+
+    @cached_property
+    def patterns(self) -> PatternsService:
+        return PatternsService(self.sessions, self.indexer)
+
+    @cached_property
+    def me(self) -> MeService:
+        return MeService(self.sessions, self.engine, self.index)
+
+    @cached_property
+    def users(self) -> UsersService:
+        return UsersService(self.sessions)
+
+    @cached_property
+    def export(self) -> ExportService:
+        return ExportService(self.sessions)
+
+    @cached_property
+    def health(self) -> HealthService:
+        return HealthService(self.engine, self.chroma_client, self.index)
 
     def close(self) -> None:
         self.engine.dispose()

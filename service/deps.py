@@ -1,4 +1,8 @@
-"""Request-scoped dependencies: the container, a DB session, the caller.
+"""Request-scoped dependencies: the caller, and the feature service each route calls.
+
+Routes never see the container: each declares the one service it needs
+(``EntriesDep``, ``AskDep``, ...), typed, so a reader (and mypy) can follow a route to
+the components behind it.
 
 ``CurrentUser`` is the only way a route learns who is asking: it comes from the bearer
 key, never from the request body or path, so a route cannot be pointed at someone
@@ -16,22 +20,24 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from ingest.store import User, user_for_api_key
+from service.ask.service import AskService
 from service.container import Container
+from service.entries.service import EntriesService
+from service.experiments.service import ExperimentsService
+from service.export.service import ExportService
+from service.health.service import HealthService
+from service.insight.service import InsightService
+from service.me.service import MeService
 from service.middleware import USER_SCOPE_KEY, user_hash
+from service.patterns.service import PatternsService
+from service.search.service import SearchService
+from service.users.service import UsersService
 
 bearer = HTTPBearer(auto_error=False, description="A user's API key, or the admin key.")
 
 
-def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-ContainerDep = Annotated[Container, Depends(get_container)]
-
-
-def get_session(container: ContainerDep) -> Iterator[Session]:
-    with container.sessions() as session:
+def get_session(request: Request) -> Iterator[Session]:
+    with _container(request).sessions() as session:
         yield session
 
 
@@ -59,8 +65,8 @@ def get_current_user(request: Request, session: SessionDep, creds: Credentials) 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_admin(container: ContainerDep, creds: Credentials) -> None:
-    admin = container.settings.admin_key
+def require_admin(request: Request, creds: Credentials) -> None:
+    admin = _container(request).settings.admin_key
     if admin is None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, detail="Admin routes are off: set TRUSTLENS_ADMIN_KEY."
@@ -72,3 +78,60 @@ def require_admin(container: ContainerDep, creds: Credentials) -> None:
 
 
 AdminDep = Depends(require_admin)
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _entries(request: Request) -> EntriesService:
+    return _container(request).entries
+
+
+def _ask(request: Request) -> AskService:
+    return _container(request).ask
+
+
+def _search(request: Request) -> SearchService:
+    return _container(request).search
+
+
+def _insight(request: Request) -> InsightService:
+    return _container(request).insight
+
+
+def _experiments(request: Request) -> ExperimentsService:
+    return _container(request).experiments
+
+
+def _patterns(request: Request) -> PatternsService:
+    return _container(request).patterns
+
+
+def _me(request: Request) -> MeService:
+    return _container(request).me
+
+
+def _users(request: Request) -> UsersService:
+    return _container(request).users
+
+
+def _export(request: Request) -> ExportService:
+    return _container(request).export
+
+
+def _health(request: Request) -> HealthService:
+    return _container(request).health
+
+
+EntriesDep = Annotated[EntriesService, Depends(_entries)]
+AskDep = Annotated[AskService, Depends(_ask)]
+SearchDep = Annotated[SearchService, Depends(_search)]
+InsightDep = Annotated[InsightService, Depends(_insight)]
+ExperimentsDep = Annotated[ExperimentsService, Depends(_experiments)]
+PatternsDep = Annotated[PatternsService, Depends(_patterns)]
+MeDep = Annotated[MeService, Depends(_me)]
+UsersDep = Annotated[UsersService, Depends(_users)]
+ExportDep = Annotated[ExportService, Depends(_export)]
+HealthDep = Annotated[HealthService, Depends(_health)]

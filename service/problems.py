@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.errors import DomainError
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("trustlens.errors")
 
@@ -54,20 +56,9 @@ class Problem(BaseModel):
     }
 
 
-def check_free_text(field: str, value: str, limit: int) -> None:
-    """The one check for a free-text request field (a question, a search query): not
-    longer than the configured limit, not blank. Raises a 422 that names the field."""
-    from fastapi import HTTPException
-
-    if len(value) > limit:
-        raise HTTPException(422, f"{field}: at most {limit} characters")
-    if not value.strip():
-        raise HTTPException(422, f"{field}: is empty")
-
-
-def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, detail: str, type: str = "about:blank", **extra: Any) -> JSONResponse:
     body = {
-        "type": "about:blank",
+        "type": type,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
@@ -96,6 +87,11 @@ def install(app: FastAPI) -> None:
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        # Every refusal a service makes on purpose: it carries its own status and type.
+        return problem(exc.status, exc.detail, type=exc.type, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

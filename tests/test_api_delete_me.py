@@ -71,7 +71,7 @@ def walk_delete(c: Container) -> None:
             assert n_state.scalar_one() == n_entries.scalar_one() == 1  # Theo's
         assert chroma_records(c, uid) == 0
         assert c.index.count(uid) == 0
-        assert c.retriever(uid).invoke("let down Jonah") == []
+        assert c.retrievers.for_user(uid).invoke("let down Jonah") == []
         # The key is dead, the name is free, the other person is untouched.
         assert_problem(client.get("/v1/me", headers=maya), 401)
         assert_problem(client.post("/v1/search", json={"query": "x"}, headers=maya), 401)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import eval.results
 from eval.bench_common import percentile, synthetic_entries
-from service.cli import app
+from service.cli.main import app
 
 pytestmark = pytest.mark.model
 

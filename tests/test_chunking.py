@@ -276,7 +276,5 @@ def test_fast_path_splits_real_journals_exactly_like_pysbd() -> None:
 def test_fast_path_agrees_with_pysbd_on_random_prose(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(150):
-        t = "".join(
-            rng.choice(_PROSE) + rng.choice(_PROSE_SEPS) for _ in range(rng.randint(1, 25))
-        )
+        t = "".join(rng.choice(_PROSE) + rng.choice(_PROSE_SEPS) for _ in range(rng.randint(1, 25)))
         assert sentence_spans(t) == sentence_spans(t, fast_path=False), t

@@ -251,12 +251,12 @@ def test_app_start_up_indexes_what_was_committed_before_the_kill(
             pending_ids = {e.entry_id for e in UserEntries(s, uid).by_pks(pending)}
         # They were never read back from the file: only the kill's committed entries.
         assert pending_ids == {f"n{i:04d}" for i in range(killed_run.indexed, killed_run.committed)}
-        revision = c.revision(uid)
+        revision = c.retrievers.revision(uid)
 
         with TestClient(create_app(container=c)) as client:  # runs the start-up hook
             assert client.get("/healthz").json() == {"status": "ok"}
         assert c.indexer.pending(uid) == []
-        assert c.revision(uid) > revision
+        assert c.retrievers.revision(uid) > revision
         # Exactly the pending entries were chunked and embedded, nothing already indexed.
         with c.sessions() as s:
             store = UserEntries(s, uid)

@@ -43,7 +43,7 @@ def test_both_fusions_rank_the_matching_entry_first(
         uid = get_or_create_user(s, "ana").id
         s.commit()
     container.importer.import_reads(uid, read_path(path))
-    r = container.retriever(uid)
+    r = container.retrievers.for_user(uid)
     r.fusion = fusion  # type: ignore[assignment]
     r.rrf_k = 10
     r.weights = (0.5, 0.5)

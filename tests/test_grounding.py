@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from service.answer.grounding import check_citations, finalize, locate_quote
-from service.answer.models import AskResponse, Citation, Claim, Draft
+from service.answer.models import Claim, Draft
+from service.ask.schemas import AskResponse
+from service.schemas import Citation
 
 TEXT = (
     'Jonah said "okay" and went to bed.\n'

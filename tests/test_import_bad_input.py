@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from ingest.readers.validate import MAX_TEXT_CHARS
 from ingest.store import Chunk, Entry, IndexState, UserEntries, get_user_by_name
-from service.cli import app
+from service.cli.main import app
 from service.container import Container
 from service.settings import Settings
 from tests.fakes import WordHashEmbeddings

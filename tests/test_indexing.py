@@ -260,7 +260,7 @@ def test_reimporting_the_same_file_changes_nothing(
     stack.importer.import_path(uid, path)
     before = assert_index_matches_store(stack, uid)
     calls = len(fake_embeddings.calls)
-    revision = stack.revision(uid)
+    revision = stack.retrievers.revision(uid)
     with stack.sessions() as s:
         indexed_at = {st.entry_pk: st.indexed_at for st in s.scalars(select(IndexState))}
         chunk_pks = sorted(s.scalars(select(Chunk.pk)))
@@ -276,7 +276,7 @@ def test_reimporting_the_same_file_changes_nothing(
         "indexed": 0,
     }
     assert len(fake_embeddings.calls) == calls
-    assert stack.revision(uid) == revision
+    assert stack.retrievers.revision(uid) == revision
     assert assert_index_matches_store(stack, uid) == before
     with stack.sessions() as s:
         assert {st.entry_pk: st.indexed_at for st in s.scalars(select(IndexState))} == indexed_at
@@ -375,7 +375,7 @@ def test_date_or_tags_change_reindexes_without_embedding(
     stack.importer.import_path(uid, path)
     before = assert_index_matches_store(stack, uid)
     calls = len(fake_embeddings.calls)
-    revision = stack.revision(uid)
+    revision = stack.retrievers.revision(uid)
 
     items[4]["date"] = "2023-11-30"  # e5 moves back in time
     items[0]["tags"] = ["trust", "family"]  # e1 gets a tag
@@ -387,7 +387,7 @@ def test_date_or_tags_change_reindexes_without_embedding(
         2,
     )
     assert len(fake_embeddings.calls) == calls  # every vector came from the store
-    assert stack.revision(uid) > revision
+    assert stack.retrievers.revision(uid) > revision
 
     after = assert_index_matches_store(stack, uid)
     assert set(after) == set(before)

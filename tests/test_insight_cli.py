@@ -69,8 +69,10 @@ def test_patterns_json_contract(data_dir: Path, texts: dict[str, str]) -> None:
 
 def test_ask_habit_counts_behaviours_with_citations(data_dir: Path, texts: dict[str, str]) -> None:
     a = as_json(
-        run(["ask", "what do I usually do when I feel betrayed?", "--user", "maya", "--json"],
-            data_dir)
+        run(
+            ["ask", "what do I usually do when I feel betrayed?", "--user", "maya", "--json"],
+            data_dir,
+        )
     )
     assert a["behaviors"], a["answer"]
     for b in a["behaviors"]:
@@ -123,15 +125,28 @@ def test_write_gets_followups_from_own_past_only(data_dir: Path, texts: dict[str
 def test_experiments_and_progress(data_dir: Path, tmp_path: Path) -> None:
     x = as_json(
         run(
-            ["experiment", "plan", "--user", "maya", "--who", "Chris", "--json",
-             "--risk", "Ask him what he meant instead of checking", "--success", "I ask once"],
+            [
+                "experiment",
+                "plan",
+                "--user",
+                "maya",
+                "--who",
+                "Chris",
+                "--json",
+                "--risk",
+                "Ask him what he meant instead of checking",
+                "--success",
+                "I ask once",
+            ],
             data_dir,
         )
     )
     assert x["status"] == "planned"
     done = as_json(
-        run(["experiment", "record", x["id"], "--user", "maya", "--outcome", "as_hoped",
-             "--json"], data_dir)
+        run(
+            ["experiment", "record", x["id"], "--user", "maya", "--outcome", "as_hoped", "--json"],
+            data_dir,
+        )
     )
     assert done["status"] == "done" and done["outcome"] == "as_hoped"
     png = tmp_path / "progress.png"

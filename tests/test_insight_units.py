@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from ingest.experiments_store import TrustExperiment
 from ingest.labels_store import EntryLabels, LabelSpan
+from service.errors import UnknownPractice
 from service.insight.episodes import count_behaviours, extract_episode, extract_episodes
-from service.insight.experiments import TrustExperiment
 from service.insight.followups import followups
 from service.insight.habits import habit_answer, past_present_answer, second_person
-from service.insight.practices import (
-    UnknownPractice,
-    load_practice,
-    normalise_name,
-    personalise,
-    practice_names,
-)
+from service.insight.practices import load_practice, normalise_name, personalise, practice_names
 from service.insight.progress import build_progress, plot_progress
 from service.insight.reflect import Candidate, is_past_present_question, reflect
 from service.taxonomy import load_taxonomy

@@ -228,7 +228,7 @@ def test_retriever_returns_only_its_users_chunks(
     for me in (alice, bob):
         seen = set()
         for q in QUESTIONS:
-            docs = container.retriever(me.user_id, mode=mode).invoke(q)
+            docs = container.retrievers.for_user(me.user_id, mode=mode).invoke(q)
             for d in docs:
                 m = d.metadata
                 assert m["chunk_id"].startswith(f"{me.user_id}/")
@@ -246,7 +246,7 @@ def test_retriever_date_range_stays_within_the_user(
 ) -> None:
     import datetime as dt
 
-    docs = container.retriever(
+    docs = container.retrievers.for_user(
         bob.user_id, since=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31)
     ).invoke("felt betrayed Jonah party")
     assert docs
@@ -265,7 +265,7 @@ def test_retriever_cannot_be_built_without_a_user(container: Container) -> None:
         )
     assert exc.value.errors()[0]["loc"] == ("user_id",)
     with pytest.raises(ValidationError):
-        container.retriever("")
+        container.retrievers.for_user("")
 
 
 def test_store_and_index_refuse_an_empty_user(container: Container) -> None:

@@ -84,7 +84,7 @@ def test_second_person_only_ever_gets_their_own_entries(evaluated: Any) -> None:
         "what happened with Daniel?",
         "what happened with the money I lent Sam?",
     ):
-        resp = c.ask_service.ask(users["theo"], question)
+        resp = c.ask.ask(users["theo"], question)
         for cite in resp.citations:
             assert cite.entry_id in theo, (question, cite)
             assert cite.quote in theo[cite.entry_id]

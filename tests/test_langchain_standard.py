@@ -53,7 +53,7 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
             "index": container.index,
             "embeddings": container.embeddings,
             "lexical": container.lexical,
-            "revision": lambda: container.revision(uid),
+            "revision": lambda: container.retrievers.revision(uid),
             "k": 4,
         }
         yield

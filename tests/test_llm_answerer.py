@@ -20,7 +20,6 @@ from prompts import load_prompt
 from service.answer.llm import LLMAnswerer
 from service.app import create_app
 from service.container import Container
-from service.entries.entries_service import save_entry
 from service.settings import Settings
 from tests.conftest import llm_settings
 from tests.fakes import WordHashEmbeddings
@@ -76,12 +75,12 @@ def uid(llm: Container) -> str:
         user_id = create_user(s, "maya").id
         s.commit()
     for eid, (date, text) in ENTRIES.items():
-        assert save_entry(llm, user_id, id=eid, date=date, text=text, tags=None).indexed
+        assert llm.entries.save_entry(user_id, id=eid, date=date, text=text, tags=None).indexed
     return user_id
 
 
 def ask(c: Container, user_id: str, question: str = QUESTION) -> dict[str, Any]:
-    out = c.ask_service.ask(user_id, question).model_dump()
+    out = c.ask.ask(user_id, question).model_dump()
     # Fields added on top of the answer contract; neither applies to these questions.
     assert out.pop("safety") is None
     assert out.pop("behaviors") == []
@@ -358,7 +357,7 @@ def test_slow_server_times_out_and_abstains(tmp_path: Path, stub: OpenAIStub) ->
             user_id = create_user(s, "maya").id
             s.commit()
         date, text = ENTRIES["j2"]
-        save_entry(c, user_id, id="j2", date=date, text=text, tags=None)
+        c.entries.save_entry(user_id, id="j2", date=date, text=text, tags=None)
         stub.delay_s = 1.0
         stub.reply = reply_with(
             lambda n: {"claims": [claim("x", (n["j2"], "I felt let down again"))]}
@@ -387,7 +386,7 @@ def test_unreachable_endpoint_abstains(tmp_path: Path) -> None:
             user_id = create_user(s, "maya").id
             s.commit()
         date, text = ENTRIES["j2"]
-        save_entry(c, user_id, id="j2", date=date, text=text, tags=None)
+        c.entries.save_entry(user_id, id="j2", date=date, text=text, tags=None)
         out = ask(c, user_id)
         assert (out["abstained"], out["citations"], out["mode"]) == (True, [], "llm")
     finally:

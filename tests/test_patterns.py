@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from service import cli
 from service.app import create_app
+from service.cli import common, main
 from service.container import Container
-from service.patterns.patterns_service import pattern_labels
+from service.patterns.service import pattern_labels
 from tests.conftest import ADMIN_KEY
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -124,7 +124,7 @@ def test_label_routes_errors_and_isolation(client: TestClient, maya: dict[str, s
 @pytest.fixture
 def cli_container(container: Container, monkeypatch: pytest.MonkeyPatch) -> Container:
     """The CLI's container is the test's (fake embeddings); closing it is a no-op here."""
-    monkeypatch.setattr(cli, "_container", lambda: container)
+    monkeypatch.setattr(common, "container", lambda: container)
     monkeypatch.setattr(container, "close", lambda: None)
     return container
 
@@ -133,29 +133,29 @@ def test_cli_patterns_json_and_label_commands(cli_container: Container, tmp_path
     path = tmp_path / "j.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in JOURNAL))
     runner = CliRunner()
-    r = runner.invoke(cli.app, ["ingest", str(path), "--user", "maya"])
+    r = runner.invoke(main.app, ["ingest", str(path), "--user", "maya"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli.app, ["patterns", "--user", "maya", "--json"])
+    r = runner.invoke(main.app, ["patterns", "--user", "maya", "--json"])
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
     assert_patterns_contract(report, {e["id"]: e["text"] for e in JOURNAL})
     assert "avoidance" in report["entries"]["p3"]
 
-    r = runner.invoke(cli.app, ["label", "reject", "p3", "avoidance", "--user", "maya"])
+    r = runner.invoke(main.app, ["label", "reject", "p3", "avoidance", "--user", "maya"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli.app, ["label", "confirm", "p2", "testing", "--user", "maya"])
+    r = runner.invoke(main.app, ["label", "confirm", "p2", "testing", "--user", "maya"])
     assert r.exit_code == 0 and "testing (confirmed)" in r.stdout
-    report = json.loads(runner.invoke(cli.app, ["patterns", "-u", "maya", "--json"]).stdout)
+    report = json.loads(runner.invoke(main.app, ["patterns", "-u", "maya", "--json"]).stdout)
     assert "avoidance" not in report["entries"]["p3"]
     assert report["patterns"]["testing"]["entries"] == ["p2"]
-    r = runner.invoke(cli.app, ["label", "clear", "p3", "avoidance", "--user", "maya"])
+    r = runner.invoke(main.app, ["label", "clear", "p3", "avoidance", "--user", "maya"])
     assert r.exit_code == 0
-    report = json.loads(runner.invoke(cli.app, ["patterns", "-u", "maya", "--json"]).stdout)
+    report = json.loads(runner.invoke(main.app, ["patterns", "-u", "maya", "--json"]).stdout)
     assert "avoidance" in report["entries"]["p3"]
 
-    r = runner.invoke(cli.app, ["label", "reject", "nope", "avoidance", "--user", "maya"])
+    r = runner.invoke(main.app, ["label", "reject", "nope", "avoidance", "--user", "maya"])
     assert r.exit_code == 1 and "no entry 'nope'" in r.output
-    r = runner.invoke(cli.app, ["label", "reject", "p3", "sulking", "--user", "maya"])
+    r = runner.invoke(main.app, ["label", "reject", "p3", "sulking", "--user", "maya"])
     assert r.exit_code == 2 and "unknown label" in r.output
-    r = runner.invoke(cli.app, ["patterns", "--user", "nobody"])
+    r = runner.invoke(main.app, ["patterns", "--user", "nobody"])
     assert r.exit_code == 1

@@ -67,7 +67,7 @@ def test_retriever_needs_a_user(loaded: tuple[Container, str]) -> None:
 
 def test_hybrid_finds_lexical_and_dense_matches_with_offsets(loaded: tuple[Container, str]) -> None:
     c, uid = loaded
-    docs = c.retriever(uid).invoke("lentil soup rain")
+    docs = c.retrievers.for_user(uid).invoke("lentil soup rain")
     assert docs[0].metadata["entry_id"] == "a3"
     m = docs[0].metadata
     assert m["date"] == "2024-07-02"
@@ -79,15 +79,15 @@ def test_hybrid_finds_lexical_and_dense_matches_with_offsets(loaded: tuple[Conta
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_each_mode_ranks_the_matching_entry_first(loaded: tuple[Container, str], mode) -> None:
     c, uid = loaded
-    docs = c.retriever(uid, mode=mode).invoke("Rui forgot our plans")
+    docs = c.retrievers.for_user(uid, mode=mode).invoke("Rui forgot our plans")
     assert docs[0].metadata["entry_id"] == "a2"
 
 
 def test_date_range_filters_both_retrievers(loaded: tuple[Container, str]) -> None:
     c, uid = loaded
-    docs = c.retriever(uid, since=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31)).invoke(
-        "Rui mother recital soup"
-    )
+    docs = c.retrievers.for_user(
+        uid, since=dt.date(2024, 1, 1), until=dt.date(2024, 12, 31)
+    ).invoke("Rui mother recital soup")
     assert {d.metadata["entry_id"] for d in docs} <= {"a2", "a3"}
     assert docs
 
@@ -100,9 +100,11 @@ def test_other_users_chunks_are_never_returned(loaded: tuple[Container, str], tm
     p = tmp_path / "b.jsonl"
     p.write_text('{"id": "a2", "date": "2024-05-05", "text": "Rui forgot our plans, said Ben."}\n')
     c.importer.import_reads(ben, read_path(p))
-    ben_docs = c.retriever(ben).invoke("Rui forgot our plans")
+    ben_docs = c.retrievers.for_user(ben).invoke("Rui forgot our plans")
     assert [d.page_content for d in ben_docs] == ["Rui forgot our plans, said Ben."]
-    ana_texts = {d.page_content for d in c.retriever(ana).invoke("Rui forgot our plans said Ben")}
+    ana_texts = {
+        d.page_content for d in c.retrievers.for_user(ana).invoke("Rui forgot our plans said Ben")
+    }
     assert "Rui forgot our plans, said Ben." not in ana_texts
 
 

@@ -33,9 +33,9 @@ from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.store import get_or_create_user
 from service.app import create_app
 from service.container import Container
-from service.safety import Safety, assess, detect_crisis
-from service.safety.detector import calibrated
+from service.safety.detector import assess, calibrated, detect_crisis
 from service.safety.rules import KINDS, load_rules
+from service.safety.schemas import Safety
 from tests.conftest import ADMIN_KEY
 from tests.fakes import WordHashEmbeddings
 
@@ -354,7 +354,7 @@ def test_ask_with_crisis_language_answers_with_safety_only(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(container, "retriever", _no_retrieval)
+    monkeypatch.setattr(container.retrievers, "for_user", _no_retrieval)
     with caplog.at_level(logging.DEBUG):
         r = client.post("/v1/ask", json={"question": CRISIS_TEXT}, headers=headers)
     assert r.status_code == 200, r.text
@@ -401,20 +401,20 @@ def test_new_entry_with_crisis_language_is_saved_and_carries_safety(
 def test_cli_ask_prints_the_safety_message_and_resources(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service import cli
+    from service.cli import common, main
 
     with container.sessions() as session:
         get_or_create_user(session, "sam")
         session.commit()
-    monkeypatch.setattr(cli, "_container", lambda: container)
-    monkeypatch.setattr(container, "retriever", _no_retrieval)
+    monkeypatch.setattr(common, "container", lambda: container)
+    monkeypatch.setattr(container.retrievers, "for_user", _no_retrieval)
     runner = CliRunner()
-    plain = runner.invoke(cli.app, ["ask", CRISIS_TEXT, "--user", "sam"], env={"COLUMNS": "200"})
+    plain = runner.invoke(main.app, ["ask", CRISIS_TEXT, "--user", "sam"], env={"COLUMNS": "200"})
     assert plain.exit_code == 0, plain.output
     message = load_rules().messages["self"]
     assert " ".join(message.split()[:6]) in " ".join(plain.output.split())
     assert "988" in plain.output and "116 123" in plain.output
-    as_json = runner.invoke(cli.app, ["ask", CRISIS_TEXT, "--user", "sam", "--json"])
+    as_json = runner.invoke(main.app, ["ask", CRISIS_TEXT, "--user", "sam", "--json"])
     body = json.loads(as_json.output)
     assert body["safety"]["level"] == "crisis" and body["abstained"] is True
 

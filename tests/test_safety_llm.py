@@ -85,15 +85,15 @@ def test_ask_with_an_llm_escalates_an_unsure_question(
             uid = create_user(s, "sam").id
             s.commit()
         stub.reset(reply=YES)
-        out = c.ask_service.ask(uid, UNSURE_TEXT)
+        out = c.ask.ask(uid, UNSURE_TEXT)
         assert out.safety is not None and out.safety.level == "crisis"
         assert out.abstained and out.citations == []
         assert len(stub.requests) == 1  # the safety check; no answer was drafted
         stub.reset(reply=NO)
-        out = c.ask_service.ask(uid, UNSURE_TEXT)
+        out = c.ask.ask(uid, UNSURE_TEXT)
         assert out.safety is not None and out.safety.level == "concern"
         stub.reset(reply=YES)
-        assert c.ask_service.ask(uid, "what do I do when someone is late?").safety is None
+        assert c.ask.ask(uid, "what do I do when someone is late?").safety is None
         assert all("safety reviewer" not in r.content_of("system") for r in stub.requests)
     finally:
         c.close()
@@ -102,6 +102,6 @@ def test_ask_with_an_llm_escalates_an_unsure_question(
 def test_extractive_mode_has_no_reviewer(tmp_path: Path) -> None:
     c = Container(Settings(data_dir=tmp_path / "d", admin_key=ADMIN_KEY))  # type: ignore[arg-type]
     try:
-        assert c.chat_model is None and c.safety_reviewer is None
+        assert c.chat_model is None and c.gate.reviewer is None
     finally:
         c.close()

@@ -35,13 +35,14 @@ from ingest.store import (
     get_or_create_user,
     get_user_by_name,
     hash_api_key,
-    init_db,
     issue_api_key,
     make_engine,
+    make_sessions,
     text_hash,
     user_for_api_key,
     vector_to_bytes,
 )
+from service.db.migrate import ensure_schema
 
 D1 = dt.date(2024, 3, 1)
 D2 = dt.date(2024, 3, 2)
@@ -55,7 +56,8 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
     else:
         url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
-    maker = init_db(engine)
+    ensure_schema(engine)
+    maker = make_sessions(engine)
     yield maker
     engine.dispose()
 

@@ -12,14 +12,16 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import sentence_spans, word_count
 from service.answer.evidence import Evidence
-from service.answer.models import Citation, Claim, Draft
+from service.answer.models import Claim, Draft
+from service.ask.schemas import Mode
+from service.schemas import Citation
 
 MIN_QUOTE_WORDS = 6
 MAX_WHOLE_QUOTE_WORDS = 50  # evidence this short is quoted whole (what happened + what I did)
 
 
 class ExtractiveAnswerer:
-    mode = "extractive"
+    mode: Mode = "extractive"
 
     def __init__(self, embeddings: Embeddings):
         self.embeddings = embeddings

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 
-from service.answer.models import AskResponse, Citation, Draft, abstention
+from service.answer.models import Draft, abstention
+from service.ask.schemas import AskResponse
+from service.schemas import Citation
 
 _SMART = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 

@@ -18,7 +18,9 @@ from langchain_core.runnables import Runnable
 
 from prompts import load_prompt
 from service.answer.evidence import Evidence
-from service.answer.models import Citation, Claim, Draft
+from service.answer.models import Claim, Draft
+from service.ask.schemas import Mode
+from service.schemas import Citation
 
 
 def make_chat_model(
@@ -43,7 +45,7 @@ def format_sources(evidence: list[Evidence]) -> str:
 
 
 class LLMAnswerer:
-    mode = "llm"
+    mode: Mode = "llm"
 
     def __init__(self, chat_model: BaseChatModel, prompt_version: str = "v1"):
         prompt = ChatPromptTemplate.from_messages(

@@ -1,48 +1,13 @@
-"""The answer contract shared by the CLI (``ask --json``) and the API (``POST /v1/ask``),
-and the draft an answerer hands to the grounding checker before anything is shown."""
+"""The draft an answerer hands to the grounding checker before anything is shown.
+
+The answer contract itself (``AskResponse``) lives in ``service.ask.schemas``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from service.safety.detector import Safety
-
-Mode = Literal["extractive", "llm"]
-
-
-class Citation(BaseModel):
-    entry_id: str = Field(description="The id of the person's own entry.")
-    date: str = Field(description="The entry's date, YYYY-MM-DD.")
-    quote: str = Field(description="An exact substring of that entry's text.")
-
-
-class BehaviorPublic(BaseModel):
-    """A response counted across the episodes a habit question is about."""
-
-    pattern: str = Field(description="The trust pattern or repair signal shown.")
-    count: int = Field(description="Episodes in which it occurs.")
-    of: int = Field(description="Episodes of the trigger in all.")
-    citations: list[Citation] = Field(description="One per counted episode.")
-
-
-class AskResponse(BaseModel):
-    question: str
-    answer: str
-    abstained: bool
-    mode: Mode
-    citations: list[Citation] = Field(default_factory=list)
-    safety: Safety | None = Field(
-        default=None,
-        description="Set when the question carries crisis language: a short message and "
-        "resources. At level 'crisis' it replaces the answer (no insight is generated).",
-    )
-    behaviors: list[BehaviorPublic] = Field(
-        default_factory=list,
-        description="For 'what do I usually do when ...' questions: counted responses.",
-    )
+from service.ask.schemas import AskResponse, Mode
+from service.schemas import Citation
 
 
 @dataclass

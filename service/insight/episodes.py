@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
 from ingest.labels_store import EntryLabels, LabelSpan
-from service.answer.models import Citation
+from service.schemas import Citation
 
 RESPONSE_GROUPS = ("patterns", "repair")
 
@@ -171,8 +171,6 @@ def count_behaviours(
             part = e.response(label)
             assert part is not None
             cites.append(e.citation(part))
-        behaviours.append(
-            Behaviour(pattern=label, count=len(eps), of=total, citations=cites)
-        )
+        behaviours.append(Behaviour(pattern=label, count=len(eps), of=total, citations=cites))
     behaviours.sort(key=lambda b: (-b.count, b.pattern))
     return matching, behaviours

@@ -14,21 +14,15 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, Field
 
 from ingest.labels_store import EntryLabels
-from service.answer.models import Citation
 from service.insight.reflect import MIN_ECHO_SIMILARITY, Candidate
+from service.insight.schemas import Followup
+from service.schemas import Citation
 from service.taxonomy import load_taxonomy
 
 MAX_FOLLOWUPS = 3
 RELATED_SIMILARITY = 0.35  # a past entry this close in meaning counts as related
-
-
-class Followup(BaseModel):
-    kind: str = Field(description="same_feeling | same_pattern | origin | repair | plain")
-    question: str
-    citations: list[Citation] = Field(default_factory=list)
 
 
 @lru_cache

@@ -17,9 +17,10 @@ from importlib import resources
 
 import yaml
 
-from service.answer.models import BehaviorPublic, Citation
+from service.ask.schemas import BehaviorPublic
 from service.insight.episodes import Behaviour
-from service.insight.reflect import ReflectResponse
+from service.insight.schemas import ReflectResponse
+from service.schemas import Citation
 
 MAX_QUOTES_IN_TEXT = 2
 

@@ -16,8 +16,9 @@ import yaml
 from pydantic import BaseModel, Field
 
 from ingest.labels_store import EntryLabels
-from service.answer.models import Citation
+from service.errors import UnknownPractice
 from service.insight.quotes import label_quotes
+from service.insight.schemas import PracticeQuestion, PracticeResponse
 
 VERSION = "v1"
 
@@ -37,26 +38,6 @@ class Practice(BaseModel):
     questions: list[QuestionSpec]
 
 
-class PracticeQuestion(BaseModel):
-    id: str
-    question: str = Field(description="The question to ask, personalised where possible.")
-    plain: str = Field(description="The same question without the person's evidence.")
-    personalised: bool
-    citations: list[Citation] = Field(default_factory=list)
-
-
-class PracticeResponse(BaseModel):
-    practice: str
-    title: str
-    purpose: str
-    version: str
-    questions: list[PracticeQuestion]
-
-
-class UnknownPractice(KeyError):
-    pass
-
-
 def practice_names() -> list[str]:
     folder = resources.files("prompts").joinpath("practices", VERSION)
     return sorted(
@@ -73,7 +54,7 @@ def normalise_name(name: str) -> str:
 def load_practice(name: str) -> Practice:
     key = normalise_name(name)
     if key not in practice_names():
-        raise UnknownPractice(name)
+        raise UnknownPractice(f"No practice named {name!r}; known: {', '.join(practice_names())}.")
     path = resources.files("prompts").joinpath("practices", VERSION, f"{key}.yaml")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     questions = [

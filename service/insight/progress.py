@@ -12,53 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
+from ingest.experiments_store import TrustExperiment
 from ingest.labels_store import EntryLabels
-from service.insight.experiments import TrustExperiment
+from service.insight.schemas import Direction, LabelCount, MonthProgress, ProgressReport, Trend
 from service.taxonomy import load_taxonomy
-
-Direction = Literal["improving", "worsening", "steady", "not enough data"]
 
 # A change of this many labels per entry between the first and the last months is
 # treated as real rather than noise; below it the trend reads "steady".
 MIN_CHANGE = 0.15
 TREND_WINDOW = 3  # months at each end compared for the trend
-
-
-class LabelCount(BaseModel):
-    count: int
-    entries: list[str]
-
-
-class MonthProgress(BaseModel):
-    month: str = Field(description="YYYY-MM")
-    entries: int = Field(description="Entries written that month.")
-    patterns: dict[str, LabelCount] = Field(description="Defensive patterns, entries per label.")
-    repair: dict[str, LabelCount] = Field(description="Repair signals, entries per label.")
-    defensive_per_entry: float
-    repair_per_entry: float
-    experiments_planned: int
-    experiments_recorded: int
-
-
-class Trend(BaseModel):
-    direction: Direction
-    summary: str
-    defensive_per_entry: dict[str, float] = Field(
-        description="first/last: the mean over the first and last months; slope: per month."
-    )
-    repair_per_entry: dict[str, float]
-
-
-class ProgressReport(BaseModel):
-    months: list[MonthProgress]
-    totals: dict[str, int]
-    trend: Trend
-    experiments: dict[str, int]
 
 
 def _month(d: dt.date | dt.datetime) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingest.labels_store import EntryLabels
-from service.answer.models import Citation
+from service.schemas import Citation
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field
 
 from ingest.labels_store import EntryLabels
-from service.answer.models import Citation
 from service.insight.quotes import label_quotes
-from service.safety import Safety
+from service.insight.schemas import Echo, Era, ReflectResponse, Statement
+from service.schemas import Citation
 from service.taxonomy import load_taxonomy
 
-Era = Literal["origin", "recent", "present"]
 MIN_ECHO_SIMILARITY = 0.25  # below this a past entry is not treated as an echo
 # Origin stories are told in other words than today's situation (another person,
 # another decade), so a formative entry counts as an echo from a lower similarity.
@@ -51,32 +48,6 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{2,})\b")
 def is_past_present_question(question: str) -> bool:
     """'Is my fear about my partner, or about my past?' and the like."""
     return bool(_PAST_PRESENT.search(question))
-
-
-class Echo(BaseModel):
-    entry_id: str
-    date: str
-    era: Era
-    quote: str = Field(description="Verbatim from the entry.")
-    similarity: float
-    shared: list[str] = Field(default_factory=list, description="Labels shared with now.")
-
-
-class Statement(BaseModel):
-    statement: str
-    citations: list[Citation]
-
-
-class ReflectResponse(BaseModel):
-    situation: str
-    echoes: list[Echo]
-    same: list[Statement]
-    different: list[Statement]
-    questions: list[str]
-    abstained: bool = Field(description="True when no past entry echoes the situation.")
-    safety: Safety | None = Field(
-        default=None, description="Set when the situation contains crisis language."
-    )
 
 
 @dataclass(frozen=True)
@@ -116,6 +87,7 @@ def reflect(
 ) -> ReflectResponse:
     """Build the reflection from retrieved candidates and the person's labelled entries."""
     tax = load_taxonomy()
+
     def era_of(c: Candidate) -> Era:
         return _era(c.era or labels[c.entry_id].era)
 

@@ -1,5 +1,3 @@
-"""The safety gate: crisis language gets a safety response with resources, not an insight."""
+"""The safety gate: crisis language gets a safety response with resources, not an insight.
 
-from service.safety.detector import Resource, Safety, assess, detect_crisis
-
-__all__ = ["Resource", "Safety", "assess", "detect_crisis"]
+``schemas`` holds the response models (light to import); ``gate`` the gate itself."""

@@ -18,34 +18,19 @@ import re
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, Field
 
 from service.safety.rules import ClassifierSpec, CrisisRules, Pattern, load_rules
+from service.safety.schemas import Level, Resource, Safety
 
-Level = Literal["crisis", "concern"]
 # Also score a text's unexplained sentences together (see ``_classify``).
 JOIN_SENTENCES = True
 _SENTENCES = re.compile(r"[.!?;\n]+")
 _CLAUSE = re.compile(r"[,:;()\"]|—|–| - |\bbut\b|\bthough\b|\balthough\b")
 _WORD = re.compile(r"\S+")
-
-
-class Resource(BaseModel):
-    name: str
-    contact: str = Field(description="How to reach it: a number, or how to text or chat.")
-    url: str | None = None
-
-
-class Safety(BaseModel):
-    """What the person sees instead of (``crisis``) or beside (``concern``) an insight."""
-
-    level: Level
-    message: str
-    resources: list[Resource]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""Request and response models of ``ask`` (``POST /v1/ask``, the stream, ``ask --json``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from service.safety.schemas import Safety
+from service.schemas import Citation
+
+Mode = Literal["extractive", "llm"]
+MAX_QUESTION_CHARS = 2000  # the schema's ceiling; TRUSTLENS_MAX_QUESTION_CHARS may be lower
+
+
+class AskRequest(BaseModel):
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        examples=["what do I usually do when I feel betrayed?"],
+    )
+    since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
+    until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
+
+    @field_validator("until")
+    @classmethod
+    def _range(cls, until: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # A field validator (not a model one) so the 422 names the field: "until: ...".
+        since = info.data.get("since")
+        if since and until and since > until:
+            raise ValueError("since must not be after until")
+        return until
+
+
+class BehaviorPublic(BaseModel):
+    """A response counted across the episodes a habit question is about."""
+
+    pattern: str = Field(description="The trust pattern or repair signal shown.")
+    count: int = Field(description="Episodes in which it occurs.")
+    of: int = Field(description="Episodes of the trigger in all.")
+    citations: list[Citation] = Field(description="One per counted episode.")
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    mode: Mode
+    citations: list[Citation] = Field(default_factory=list)
+    safety: Safety | None = Field(
+        default=None,
+        description="Set when the question carries crisis language: a short message and "
+        "resources. At level 'crisis' it replaces the answer (no insight is generated).",
+    )
+    behaviors: list[BehaviorPublic] = Field(
+        default_factory=list,
+        description="For 'what do I usually do when ...' questions: counted responses.",
+    )

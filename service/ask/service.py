@@ -1,0 +1,201 @@
+"""The answer chain: plan → retrieve → select evidence → draft → check grounding.
+
+Built as a LangChain runnable so each step is traceable and swappable; the grounding
+check is the last step for every answerer, so nothing unbacked leaves this chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.store import UserEntries
+from service.answer.evidence import (
+    Evidence,
+    EvidencePolicy,
+    select_evidence,
+    topic_of,
+    widen,
+)
+from service.answer.grounding import finalize
+from service.answer.models import Draft
+from service.ask.schemas import AskResponse, Mode
+from service.errors import check_free_text
+from service.insight.habits import habit_answer, past_present_answer
+from service.insight.reflect import is_past_present_question
+from service.insight.service import InsightService
+from service.query import QueryPlan, plan_query
+from service.retrieval.factory import Retrievers
+from service.retrieval.hybrid import HybridRetriever
+from service.safety.gate import SafetyGate
+from service.safety.schemas import Safety
+
+
+class Answerer(Protocol):
+    mode: Mode
+
+    def draft(self, question: str, evidence: list[Evidence]) -> Draft: ...
+
+
+def build_answer_chain(
+    retriever: HybridRetriever,
+    answerer: Answerer,
+    sessions: sessionmaker[Session],
+    policy: EvidencePolicy,
+) -> Runnable[str, AskResponse]:
+    """question → AskResponse, for the user the retriever is bound to."""
+    user_id = retriever.user_id
+
+    def retrieve(question: str) -> dict[str, Any]:
+        plan = plan_query(question)
+        r = retriever.model_copy(
+            update={
+                "expansions": plan.expansions,
+                "expansion_weight": plan.expansion_weight,
+                "k": max(retriever.k, 60) if plan.habit else retriever.k,
+                "candidates": max(retriever.candidates, 60) if plan.habit else retriever.candidates,
+            }
+        )
+        docs: list[Document] = r.invoke(plan.search_text)
+        coverage = retriever.lexical.coverage(
+            retriever.index, user_id, retriever.revision(), question
+        )
+        return {"plan": plan, "docs": docs, "coverage": coverage}
+
+    def draft(inp: dict[str, Any]) -> Draft:
+        plan: QueryPlan = inp["plan"]
+        evidence = select_evidence(inp["docs"], plan, inp["coverage"], policy)
+        with sessions() as session:
+            entries = UserEntries(session, user_id).get_many(e.entry_id for e in evidence)
+            evidence = [
+                widen(e, entries[e.entry_id].text) for e in evidence if e.entry_id in entries
+            ]
+        return answerer.draft(plan.question, evidence)
+
+    def check(d: Draft) -> AskResponse:
+        ids = {c.entry_id for claim in d.claims for c in claim.citations}
+        with sessions() as session:
+            entries = UserEntries(session, user_id).get_many(ids)
+            texts = {eid: e.text for eid, e in entries.items()}
+            dates = {eid: e.date.isoformat() for eid, e in entries.items()}
+        return finalize(d, texts, dates, topic_of(d.question))
+
+    return RunnableLambda(retrieve) | RunnableLambda(draft) | RunnableLambda(check)
+
+
+class AskService:
+    """Questions about one person's journal, answered from it alone (see the module doc)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        retrievers: Retrievers,
+        answerer: Answerer,
+        gate: SafetyGate,
+        insight: InsightService,
+        policy: EvidencePolicy,
+        max_question_chars: int,
+    ):
+        self.sessions = sessions
+        self.retrievers = retrievers
+        self.answerer = answerer
+        self.gate = gate
+        self.insight = insight
+        self.policy = policy
+        self.max_question_chars = max_question_chars
+
+    def ask(
+        self,
+        user_id: str,
+        question: str,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> AskResponse:
+        """The safety gate first: crisis language gets resources, not an insight (nothing
+        is retrieved or generated); gentler "concern" adds them to the answer."""
+        self.check_question(question)
+        safety = self.gate.check(question)
+        if safety is not None and safety.level == "crisis":
+            return safety_response(question, self.answerer.mode, safety)
+        resp = self._answer(user_id, question, since, until)
+        return resp.model_copy(update={"safety": safety}) if safety else resp
+
+    def check_question(self, question: str) -> None:
+        """Not longer than ``TRUSTLENS_MAX_QUESTION_CHARS``, not blank (``Invalid``)."""
+        check_free_text("question", question, self.max_question_chars)
+
+    def _answer(
+        self,
+        user_id: str,
+        question: str,
+        since: dt.date | None,
+        until: dt.date | None,
+    ) -> AskResponse:
+        plan = plan_query(question)
+        if since is None and until is None and _is_past_present(question):
+            reflected = self._past_present(user_id, question)
+            if reflected is not None:
+                return reflected
+        retriever = self.retrievers.for_user(user_id, since=since, until=until)
+        chain = build_answer_chain(retriever, self.answerer, self.sessions, self.policy)
+        resp: AskResponse = chain.invoke(question)
+        if plan.habit and plan.labels and since is None and until is None:
+            resp = self._with_behaviours(user_id, plan, resp)
+        return resp
+
+    def _with_behaviours(self, user_id: str, plan: QueryPlan, resp: AskResponse) -> AskResponse:
+        """Add counted episodes to a habit answer ("in 5 of 8 episodes you ...")."""
+        if resp.abstained:
+            return resp
+        # The episodes are the entries the answer found for the trigger (retrieval
+        # matches it in the person's own words); the tagger says what they did in each.
+        episodes = list(dict.fromkeys(c.entry_id for c in resp.citations))
+        _, behaviours = self.insight.behaviours(user_id, plan.labels, among=episodes)
+        text, public = habit_answer(plan.focus, behaviours)
+        if not public:
+            return resp
+        # A behaviour's quote is usually inside the quote the answer already shows.
+        merged = list(resp.citations)
+        for c in (c for b in public for c in b.citations):
+            if not any(m.entry_id == c.entry_id and c.quote in m.quote for m in merged):
+                merged.append(c)
+        return resp.model_copy(
+            update={
+                "answer": f"{text}\n\n{resp.answer}".strip(),
+                "citations": merged,
+                "behaviors": public,
+            }
+        )
+
+    def _past_present(self, user_id: str, question: str) -> AskResponse | None:
+        """'Is my fear about my partner, or about my past?': answered by reflecting."""
+        r = self.insight.reflect(user_id, question)
+        text, cites = past_present_answer(r)
+        if not cites:
+            return None
+        return AskResponse(
+            question=question,
+            answer=text,
+            abstained=False,
+            mode=self.answerer.mode,
+            citations=cites,
+        )
+
+
+def _is_past_present(question: str) -> bool:
+    return is_past_present_question(question)
+
+
+def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
+    return AskResponse(
+        question=question,
+        answer=safety.message,
+        abstained=True,
+        mode=mode,
+        citations=[],
+        safety=safety,
+    )
