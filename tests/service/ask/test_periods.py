@@ -1,0 +1,376 @@
+"""Time expressions in questions, resolved against the journal's last entry date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from service.ask.periods import Period, resolve_period, strip_period
+
+D = dt.date
+DEV = Path(__file__).resolve().parents[3] / "eval" / "datasets" / "journals" / "dev"
+WRITERS = ("ri", "ha", "pr", "mt")
+
+# Anchors: one in each season, plus a winter in a common year after a leap year.
+WINTER = D(2024, 1, 10)
+SPRING = D(2024, 4, 20)
+SUMMER = D(2024, 7, 15)
+AUTUMN = D(2024, 10, 20)  # a Sunday
+WINTER_2025 = D(2025, 2, 15)
+
+
+def _anchor(writer: str) -> dt.date:
+    with (DEV / writer / "journal.jsonl").open(encoding="utf-8") as lines:
+        return max(D.fromisoformat(json.loads(line)["date"]) for line in lines if line.strip())
+
+
+def _questions(writer: str) -> list[dict[str, str | None]]:
+    data = json.loads((DEV / writer / "questions.json").read_text(encoding="utf-8"))
+    return data["questions"]
+
+
+def _span(question: str, anchor: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    period = resolve_period(question, anchor)
+    if period is not None:
+        assert question[period.start : period.end] == period.text
+    return None if period is None else (period.since, period.until)
+
+
+# --- the development examples --------------------------------------------------------
+
+DEV_EXAMPLES = [
+    (
+        "ri",
+        D(2024, 11, 24),
+        "what happened with leah and the money between june and august?",
+        D(2024, 6, 1),
+        D(2024, 8, 31),
+    ),
+    (
+        "ri",
+        D(2024, 11, 24),
+        "how did i handle people letting me down last winter?",
+        D(2023, 12, 1),
+        D(2024, 2, 29),
+    ),
+    (
+        "ri",
+        D(2024, 11, 24),
+        "since september have i actually been saying stuff out loud when it bugs me?",
+        D(2024, 9, 1),
+        D(2024, 11, 24),
+    ),
+    (
+        "ha",
+        D(2024, 10, 20),
+        "What happened between Peter and me in the autumn of last year?",
+        D(2023, 9, 1),
+        D(2023, 11, 30),
+    ),
+    (
+        "ha",
+        D(2024, 10, 20),
+        "How did I deal with people letting me down in the first half of this year?",
+        D(2024, 1, 1),
+        D(2024, 6, 30),
+    ),
+    (
+        "ha",
+        D(2024, 10, 20),
+        "Between May and August last year, how did things stand with Len?",
+        D(2023, 5, 1),
+        D(2023, 8, 31),
+    ),
+    (
+        "pr",
+        D(2024, 4, 20),
+        "Who let me down last autumn, and what did I do about it?",
+        D(2023, 9, 1),
+        D(2023, 11, 30),
+    ),
+    (
+        "pr",
+        D(2024, 4, 20),
+        "Since January, how have I been handling it when people let me down?",
+        D(2024, 1, 1),
+        D(2024, 4, 20),
+    ),
+    (
+        "pr",
+        D(2024, 4, 20),
+        "Last summer, how were things between me and Marcus?",
+        D(2023, 6, 1),
+        D(2023, 8, 31),
+    ),
+    (
+        "mt",
+        D(2024, 10, 20),
+        "What was happening with Ola last winter?",
+        D(2023, 12, 1),
+        D(2024, 2, 29),
+    ),
+    (
+        "mt",
+        D(2024, 10, 20),
+        "Since June, how did I deal with people who let me down?",
+        D(2024, 6, 1),
+        D(2024, 10, 20),
+    ),
+    (
+        "mt",
+        D(2024, 10, 20),
+        "In spring last year, what happened at work with my rota?",
+        D(2023, 3, 1),
+        D(2023, 5, 31),
+    ),
+]
+
+
+@pytest.mark.parametrize(("writer", "anchor", "question", "since", "until"), DEV_EXAMPLES)
+def test_dev_examples(
+    writer: str, anchor: dt.date, question: str, since: dt.date, until: dt.date
+) -> None:
+    assert _anchor(writer) == anchor
+    assert question in [q["question"] for q in _questions(writer)]
+    assert _span(question, anchor) == (since, until)
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_dev_questions_match_their_labels(writer: str) -> None:
+    """Every dev question: the labelled period, and None for all the others."""
+    anchor = _anchor(writer)
+    timed = {q for w, _, q, _, _ in DEV_EXAMPLES if w == writer}
+    untimed = 0
+    for item in _questions(writer):
+        question = str(item["question"])
+        got = _span(question, anchor)
+        if item["since"] is None:
+            assert item["until"] is None
+            assert question not in timed
+            assert got is None, question
+            untimed += 1
+        else:
+            assert question in timed
+            assert got == (
+                D.fromisoformat(str(item["since"])),
+                D.fromisoformat(str(item["until"])),
+            ), question
+    assert untimed >= 10
+
+
+# --- the rules, case by case -----------------------------------------------------------
+
+CASES = [
+    # seasons: "last" = the most recent that ended before the anchor
+    ("how was I last winter?", WINTER, D(2022, 12, 1), D(2023, 2, 28)),
+    ("what happened this winter?", WINTER, D(2023, 12, 1), D(2024, 2, 29)),
+    ("last winter, who let me down?", WINTER_2025, D(2023, 12, 1), D(2024, 2, 29)),
+    ("the winter before last", AUTUMN, D(2022, 12, 1), D(2023, 2, 28)),
+    ("what happened in the summer before last?", AUTUMN, D(2023, 6, 1), D(2023, 8, 31)),
+    ("the summer before last", SUMMER, D(2022, 6, 1), D(2022, 8, 31)),
+    ("last summer", SUMMER, D(2023, 6, 1), D(2023, 8, 31)),
+    ("last summer", D(2024, 9, 5), D(2024, 6, 1), D(2024, 8, 31)),
+    ("what did I do in the summer?", SUMMER, D(2024, 6, 1), D(2024, 8, 31)),
+    ("over the summer, did Theo change?", WINTER, D(2023, 6, 1), D(2023, 8, 31)),
+    ("last spring", SPRING, D(2023, 3, 1), D(2023, 5, 31)),
+    ("this spring", SPRING, D(2024, 3, 1), D(2024, 5, 31)),
+    ("last autumn", AUTUMN, D(2023, 9, 1), D(2023, 11, 30)),
+    ("what happened last fall?", AUTUMN, D(2023, 9, 1), D(2023, 11, 30)),
+    ("in the fall", AUTUMN, D(2024, 9, 1), D(2024, 11, 30)),
+    ("what happened this fall?", AUTUMN, D(2024, 9, 1), D(2024, 11, 30)),
+    ("during spring last year", SPRING, D(2023, 3, 1), D(2023, 5, 31)),
+    ("the autumn of last year", WINTER, D(2023, 9, 1), D(2023, 11, 30)),
+    ("winter 2023", AUTUMN, D(2023, 12, 1), D(2024, 2, 29)),
+    ("in the winter of 2022/23", AUTUMN, D(2022, 12, 1), D(2023, 2, 28)),
+    ("winter last year", AUTUMN, D(2023, 12, 1), D(2024, 2, 29)),
+    ("summer 2023", SPRING, D(2023, 6, 1), D(2023, 8, 31)),
+    ("the fall of 2023", AUTUMN, D(2023, 9, 1), D(2023, 11, 30)),
+    # months
+    ("what did I do in March?", AUTUMN, D(2024, 3, 1), D(2024, 3, 31)),
+    ("in November", AUTUMN, D(2023, 11, 1), D(2023, 11, 30)),
+    ("in October", AUTUMN, D(2024, 10, 1), D(2024, 10, 31)),
+    ("last October", AUTUMN, D(2023, 10, 1), D(2023, 10, 31)),
+    ("in February 2024", AUTUMN, D(2024, 2, 1), D(2024, 2, 29)),
+    ("in Feb 2023", AUTUMN, D(2023, 2, 1), D(2023, 2, 28)),
+    ("in Sept. 2023", AUTUMN, D(2023, 9, 1), D(2023, 9, 30)),
+    ("March of last year", AUTUMN, D(2023, 3, 1), D(2023, 3, 31)),
+    ("in June this year", AUTUMN, D(2024, 6, 1), D(2024, 6, 30)),
+    ("the March before last", AUTUMN, D(2023, 3, 1), D(2023, 3, 31)),
+    ("what happened with leah in june", AUTUMN, D(2024, 6, 1), D(2024, 6, 30)),
+    ("in may i started a new job, was it worth it?", AUTUMN, D(2024, 5, 1), D(2024, 5, 31)),
+    # ranges
+    ("between June and August 2023", AUTUMN, D(2023, 6, 1), D(2023, 8, 31)),
+    ("from May to July", AUTUMN, D(2024, 5, 1), D(2024, 7, 31)),
+    ("from November to February", WINTER, D(2023, 11, 1), D(2024, 2, 29)),
+    ("between November and February 2024", AUTUMN, D(2023, 11, 1), D(2024, 2, 29)),
+    ("from March 2023 to June 2024", AUTUMN, D(2023, 3, 1), D(2024, 6, 30)),
+    ("between 2022 and 2023", AUTUMN, D(2022, 1, 1), D(2023, 12, 31)),
+    ("did he call in May or June?", AUTUMN, D(2024, 5, 1), D(2024, 6, 30)),
+    ("from last summer until now", AUTUMN, D(2024, 6, 1), D(2024, 10, 20)),
+    ("between june and august", SUMMER, D(2024, 6, 1), D(2024, 8, 31)),
+    # since
+    ("since September", AUTUMN, D(2024, 9, 1), D(2024, 10, 20)),
+    ("since December", AUTUMN, D(2023, 12, 1), D(2024, 10, 20)),
+    ("since last summer", SPRING, D(2023, 6, 1), D(2024, 4, 20)),
+    ("since 2023", AUTUMN, D(2023, 1, 1), D(2024, 10, 20)),
+    ("since the start of the year", AUTUMN, D(2024, 1, 1), D(2024, 10, 20)),
+    ("from June onwards", AUTUMN, D(2024, 6, 1), D(2024, 10, 20)),
+    ("from June on, how did I cope?", AUTUMN, D(2024, 6, 1), D(2024, 10, 20)),
+    ("ever since March 3rd", AUTUMN, D(2024, 3, 3), D(2024, 10, 20)),
+    ("since April moved out", AUTUMN, D(2024, 4, 1), D(2024, 10, 20)),  # after "since": month
+    # years, halves, thirds
+    ("what happened in 2023?", AUTUMN, D(2023, 1, 1), D(2023, 12, 31)),
+    ("this year", AUTUMN, D(2024, 1, 1), D(2024, 12, 31)),
+    ("last year", AUTUMN, D(2023, 1, 1), D(2023, 12, 31)),
+    ("the year before last", AUTUMN, D(2022, 1, 1), D(2022, 12, 31)),
+    ("in the first half of the year", AUTUMN, D(2024, 1, 1), D(2024, 6, 30)),
+    ("the first half of 2023", AUTUMN, D(2023, 1, 1), D(2023, 6, 30)),
+    ("the second half of 2023", AUTUMN, D(2023, 7, 1), D(2023, 12, 31)),
+    ("the second half of last year", AUTUMN, D(2023, 7, 1), D(2023, 12, 31)),
+    ("early 2023", AUTUMN, D(2023, 1, 1), D(2023, 4, 30)),
+    ("mid-2023", AUTUMN, D(2023, 5, 1), D(2023, 8, 31)),
+    ("late 2023", AUTUMN, D(2023, 9, 1), D(2023, 12, 31)),
+    ("early last year", AUTUMN, D(2023, 1, 1), D(2023, 4, 30)),
+    ("late last summer", AUTUMN, D(2024, 8, 1), D(2024, 8, 31)),
+    ("early March", AUTUMN, D(2024, 3, 1), D(2024, 3, 10)),
+    ("mid-June", AUTUMN, D(2024, 6, 11), D(2024, 6, 20)),
+    ("late February 2024", AUTUMN, D(2024, 2, 21), D(2024, 2, 29)),
+    ("late February 2023", AUTUMN, D(2023, 2, 21), D(2023, 2, 28)),
+    ("at the end of last year", AUTUMN, D(2023, 12, 1), D(2023, 12, 31)),
+    # relative windows and "ago"
+    ("over the last three months", AUTUMN, D(2024, 7, 20), D(2024, 10, 20)),
+    ("over the last three months", D(2024, 5, 31), D(2024, 2, 29), D(2024, 5, 31)),
+    ("in the past 2 weeks", AUTUMN, D(2024, 10, 6), D(2024, 10, 20)),
+    ("the last 3 days", AUTUMN, D(2024, 10, 17), D(2024, 10, 20)),
+    ("the last few months", AUTUMN, D(2024, 7, 20), D(2024, 10, 20)),
+    ("a year ago I started therapy, has it helped?", AUTUMN, D(2023, 9, 1), D(2023, 11, 30)),
+    ("two months ago", AUTUMN, D(2024, 8, 1), D(2024, 8, 31)),
+    ("three weeks ago", AUTUMN, D(2024, 9, 23), D(2024, 9, 29)),
+    ("last week", AUTUMN, D(2024, 10, 7), D(2024, 10, 13)),
+    ("this month", AUTUMN, D(2024, 10, 1), D(2024, 10, 31)),
+    ("last month", AUTUMN, D(2024, 9, 1), D(2024, 9, 30)),
+    ("last month", D(2024, 3, 31), D(2024, 2, 1), D(2024, 2, 29)),
+    # explicit dates
+    ("March 3rd 2024", AUTUMN, D(2024, 3, 3), D(2024, 3, 3)),
+    ("what happened on 3 March?", AUTUMN, D(2024, 3, 3), D(2024, 3, 3)),
+    ("the 3rd of March", D(2024, 3, 2), D(2023, 3, 3), D(2023, 3, 3)),
+    ("on 2024-03-03", AUTUMN, D(2024, 3, 3), D(2024, 3, 3)),
+    ("on 29 February", WINTER_2025, D(2024, 2, 29), D(2024, 2, 29)),
+    ("on Feb 29th", D(2024, 3, 10), D(2024, 2, 29), D(2024, 2, 29)),
+    ("Sept. 3, 2023", AUTUMN, D(2023, 9, 3), D(2023, 9, 3)),
+    ("on the 12th of June, 2023", AUTUMN, D(2023, 6, 12), D(2023, 6, 12)),
+]
+
+
+@pytest.mark.parametrize(("question", "anchor", "since", "until"), CASES)
+def test_cases(question: str, anchor: dt.date, since: dt.date, until: dt.date) -> None:
+    assert _span(question, anchor) == (since, until)
+
+
+FALSE_FRIENDS = [
+    "May I ask what I did wrong?",
+    "may i ask why i keep doing this?",
+    "this may sound silly, but why do I keep checking?",
+    "Why do I fall apart when people leave?",
+    "Why did I let things fall through?",
+    "Should I spring it on him or wait?",
+    "Did I march into his office and quit?",
+    "What did Summer say about the money?",
+    "Tell me about June and me.",
+    "What happened between April and me?",
+    "What did I do with the letter from June?",
+    "Why was the letter from June on the table?",
+    "Did this fall apart because of me?",
+    "How did August react when I told him?",
+    "What did I write after I met Summer at the café?",
+    "Did I stay in April's flat?",
+    "Why do I second-guess everything?",
+    "What happened the first time I trusted him?",
+    "What do I remember from when I was 12?",
+    "Did we argue on Sunday or on Wed?",
+    "I sat in the sun with Mum on Sat, why did I cry?",
+    "How have things changed this past year?",
+    "What have I learnt over the past year?",
+    "Since the fall, how has my hip been?",
+    "How is my dog these days?",
+    "What did Brennan say when I asked after one year?",
+    "Why was I left out of the Q4 roadmap meeting?",
+    "What did my dentist say at my last check-up?",
+]
+
+
+@pytest.mark.parametrize("question", FALSE_FRIENDS)
+def test_false_friends_are_not_periods(question: str) -> None:
+    assert resolve_period(question, AUTUMN) is None
+
+
+# --- the Period itself and strip_period --------------------------------------------------
+
+
+def test_period_carries_the_expression_and_offsets() -> None:
+    question = "How did I deal with people letting me down in the first half of this year?"
+    assert resolve_period(question, AUTUMN) == Period(
+        since=D(2024, 1, 1),
+        until=D(2024, 6, 30),
+        text="in the first half of this year",
+        start=43,
+        end=73,
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "anchor", "stripped"),
+    [
+        (
+            "Between May and August last year, how did things stand with Len?",
+            AUTUMN,
+            "How did things stand with Len?",
+        ),
+        (
+            "Who let me down last autumn, and what did I do about it?",
+            SPRING,
+            "Who let me down, and what did I do about it?",
+        ),
+        (
+            "what happened with leah and the money between june and august?",
+            D(2024, 11, 24),
+            "what happened with leah and the money?",
+        ),
+        (
+            "Since January, how have I been handling it when people let me down?",
+            SPRING,
+            "How have I been handling it when people let me down?",
+        ),
+        (
+            "what did i do, over the last three months, when theo went quiet?",
+            AUTUMN,
+            "what did i do, when theo went quiet?",
+        ),
+        ("In spring last year", AUTUMN, ""),
+    ],
+)
+def test_strip_period(question: str, anchor: dt.date, stripped: str) -> None:
+    period = resolve_period(question, anchor)
+    assert period is not None
+    assert strip_period(question, period) == stripped
+
+
+def test_no_anchor_means_today() -> None:
+    today = dt.date.today()
+    assert _span("in 2023", None) == (D(2023, 1, 1), D(2023, 12, 31))
+    assert _span("this year", None) == (D(today.year, 1, 1), D(today.year, 12, 31))
+    assert _span("since January", None) == (D(today.year, 1, 1), today)
+
+
+def test_a_thousand_questions_in_well_under_a_second_or_two() -> None:
+    questions = [str(q["question"]) for w in WRITERS for q in _questions(w)]
+    questions += [c[0] for c in CASES] + FALSE_FRIENDS
+    anchors = [D(2023, 1, 1) + dt.timedelta(days=11 * i) for i in range(60)]
+    started = time.perf_counter()
+    for i in range(1000):
+        resolve_period(questions[i % len(questions)], anchors[i % len(anchors)])
+    assert time.perf_counter() - started < 1.5
