@@ -168,26 +168,31 @@ def document(app: FastAPI) -> None:
         ref = "#/components/schemas/Problem"
         for ops in spec.get("paths", {}).values():
             for op in ops.values():
-                responses: dict[str, Any] = op.setdefault("responses", {})
-                needed = {429}
-                if op.get("security"):
-                    needed.add(401)
-                if op.get("parameters") or op.get("requestBody"):
-                    needed.add(422)
-                if op.get("requestBody"):
-                    needed.add(400)  # a body that cannot be parsed at all
-                if any(p.get("in") == "path" for p in op.get("parameters", [])):
-                    needed.add(404)  # a path names something that may not exist (or be yours)
-                for status in needed:
-                    responses.setdefault(str(status), {})
-                for code, resp in list(responses.items()):
-                    if code[0] in "45":
-                        desc = resp.get("description")
-                        new = _problem_response(int(code), ref)
-                        if desc and desc not in ("Validation Error", "Successful Response"):
-                            new["description"] = desc
-                        responses[code] = new
+                _add_problems(op, ref)
         app.openapi_schema = spec
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_problems(op: dict[str, Any], ref: str) -> None:
+    """The problem responses every operation shares, and all 4xx/5xx as problem+json."""
+    responses: dict[str, Any] = op.setdefault("responses", {})
+    needed = {429}
+    if op.get("security"):
+        needed.add(401)
+    if op.get("parameters") or op.get("requestBody"):
+        needed.add(422)
+    if op.get("requestBody"):
+        needed.add(400)  # a body that cannot be parsed at all
+    if any(p.get("in") == "path" for p in op.get("parameters", [])):
+        needed.add(404)  # a path names something that may not exist (or be yours)
+    for status in needed:
+        responses.setdefault(str(status), {})
+    for code, resp in list(responses.items()):
+        if code[0] in "45":
+            desc = resp.get("description")
+            new = _problem_response(int(code), ref)
+            if desc and desc not in ("Validation Error", "Successful Response"):
+                new["description"] = desc
+            responses[code] = new

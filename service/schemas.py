@@ -17,8 +17,9 @@ UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 """A timestamp always serialised with its zone (RFC 3339 ``date-time``)."""
 
 
+# The one way any response quotes the person: their entry, its date, a verbatim span.
+# (A comment, not a docstring: the OpenAPI document keeps the description it had.)
 class Citation(BaseModel):
-    """The one way any response quotes the person: their entry, its date, a verbatim span."""
 
     entry_id: str = Field(description="The id of the person's own entry.")
     date: str = Field(description="The entry's date, YYYY-MM-DD.")

@@ -84,12 +84,14 @@ def pg_database() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_database: str) -> Iterator[str]:
     """The run's PostgreSQL database, emptied before each test."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
-    from ingest.store import Base
+    from ingest.models import metadata
 
     engine = create_engine(pg_database)
-    Base.metadata.drop_all(engine)
+    metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     yield pg_database
 

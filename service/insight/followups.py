@@ -45,9 +45,37 @@ def followups(
     texts: dict[str, str],
 ) -> list[Followup]:
     """Up to three questions, each quoting a different related past entry."""
-    tax = load_taxonomy()
-    t = _templates()
-    mine = set(new_labels.labels) if new_labels else set()
+    related = _related(entry_id, entry_date, candidates, labels, texts)
+    b = _Questions(labels, texts, set(new_labels.labels) if new_labels else set())
+    # Same feeling, same move, then the origin it may echo, then a step that helped.
+    for kind, group in (("same_feeling", "emotions"), ("same_pattern", "patterns")):
+        b.first_shared(kind, group, related)
+    origin = next(
+        (c for c in related if labels[c.entry_id].era == "origin" or c.era == "origin"), None
+    )
+    if origin is not None:
+        b.add("origin", origin.entry_id, origin.start, origin.end)
+    b.latest_repair(entry_id, entry_date)
+    # Nothing labelled in common, but clearly related in meaning: ask about the feeling.
+    if not b.out:
+        close = next((c for c in related if c.similarity >= RELATED_SIMILARITY), None)
+        if close is not None:
+            b.add("same_feeling", close.entry_id, close.start, close.end)
+    if not b.out:
+        plain = _templates()["plain"]
+        assert isinstance(plain, list)
+        b.out.append(Followup(kind="plain", question=str(plain[0])))
+    return b.out
+
+
+def _related(
+    entry_id: str,
+    entry_date: dt.date,
+    candidates: list[Candidate],
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+) -> list[Candidate]:
+    """Earlier entries close enough to the new one, best chunk of each, closest first."""
     best: dict[str, Candidate] = {}
     for c in candidates:
         el = labels.get(c.entry_id)
@@ -57,62 +85,57 @@ def followups(
             continue
         if c.entry_id not in best or c.similarity > best[c.entry_id].similarity:
             best[c.entry_id] = c
-    related = sorted(best.values(), key=lambda c: -c.similarity)
-    used: set[str] = set()
-    out: list[Followup] = []
+    return sorted(best.values(), key=lambda c: -c.similarity)
 
-    def add(kind: str, eid: str, start: int, end: int) -> None:
-        el = labels[eid]
-        quote = texts[eid][start:end].strip()
-        if not quote or eid in used or len(out) >= MAX_FOLLOWUPS:
+
+class _Questions:
+    """The follow-ups being built: each quotes a different entry, at most three."""
+
+    def __init__(self, labels: dict[str, EntryLabels], texts: dict[str, str], mine: set[str]):
+        self.labels = labels
+        self.texts = texts
+        self.mine = mine
+        self.tax = load_taxonomy()
+        self.templates = _templates()
+        self.used: set[str] = set()
+        self.out: list[Followup] = []
+
+    def add(self, kind: str, eid: str, start: int, end: int) -> None:
+        el = self.labels[eid]
+        quote = self.texts[eid][start:end].strip()
+        if not quote or eid in self.used or len(self.out) >= MAX_FOLLOWUPS:
             return
-        used.add(eid)
-        template = str(t[kind])
-        out.append(
-            Followup(
-                kind=kind,
-                question=template.format(
-                    date=el.date.isoformat(), month=_month(el.date), quote=quote
-                ),
-                citations=[Citation(entry_id=eid, date=el.date.isoformat(), quote=quote)],
-            )
+        self.used.add(eid)
+        question = str(self.templates[kind]).format(
+            date=el.date.isoformat(), month=_month(el.date), quote=quote
         )
+        cite = Citation(entry_id=eid, date=el.date.isoformat(), quote=quote)
+        self.out.append(Followup(kind=kind, question=question, citations=[cite]))
 
-    def shared(eid: str, group: str) -> list[str]:
-        return [n for n in labels[eid].labels if n in mine and tax[n].group == group]
-
-    # Same feeling, same move, then the origin it may echo, then a step that helped.
-    for kind, group in (("same_feeling", "emotions"), ("same_pattern", "patterns")):
+    def first_shared(self, kind: str, group: str, related: list[Candidate]) -> None:
+        """The closest entry sharing a label of ``group`` with the new one."""
         for c in related:
-            names = shared(c.entry_id, group)
+            names = [
+                n
+                for n in self.labels[c.entry_id].labels
+                if n in self.mine and self.tax[n].group == group
+            ]
             if names:
-                s = labels[c.entry_id].labels[names[0]]
-                add(kind, c.entry_id, s.start, s.end)
-                break
-    for c in related:
-        el = labels[c.entry_id]
-        if el.era == "origin" or c.era == "origin":
-            add("origin", c.entry_id, c.start, c.end)
-            break
-    if mine & {n for n, lab in tax.items() if lab.group == "patterns"}:
+                s = self.labels[c.entry_id].labels[names[0]]
+                self.add(kind, c.entry_id, s.start, s.end)
+                return
+
+    def latest_repair(self, entry_id: str, entry_date: dt.date) -> None:
+        """After a defensive move: the most recent earlier step of repair, if any."""
+        if not self.mine & {n for n, lab in self.tax.items() if lab.group == "patterns"}:
+            return
         repairs = [
             (s.score, eid, s)
-            for eid, el in labels.items()
-            if eid != entry_id and el.date <= entry_date and eid in texts
+            for eid, el in self.labels.items()
+            if eid != entry_id and el.date <= entry_date and eid in self.texts
             for n, s in el.labels.items()
-            if tax.get(n) is not None and tax[n].group == "repair"
+            if self.tax.get(n) is not None and self.tax[n].group == "repair"
         ]
         if repairs:
-            _, eid, s = max(repairs, key=lambda r: (labels[r[1]].date, r[0]))
-            add("repair", eid, s.start, s.end)
-    # Nothing labelled in common, but clearly related in meaning: ask about the feeling.
-    if not out:
-        for c in related:
-            if c.similarity >= RELATED_SIMILARITY:
-                add("same_feeling", c.entry_id, c.start, c.end)
-                break
-    if not out:
-        plain = t["plain"]
-        assert isinstance(plain, list)
-        out.append(Followup(kind="plain", question=str(plain[0])))
-    return out
+            _, eid, s = max(repairs, key=lambda r: (self.labels[r[1]].date, r[0]))
+            self.add("repair", eid, s.start, s.end)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -86,11 +87,50 @@ def reflect(
     today: dt.date | None = None,
 ) -> ReflectResponse:
     """Build the reflection from retrieved candidates and the person's labelled entries."""
-    tax = load_taxonomy()
 
     def era_of(c: Candidate) -> Era:
         return _era(c.era or labels[c.entry_id].era)
 
+    ranked = _ranked(candidates, labels, texts, era_of)
+    # What "now" is like: the labels the person named or the tagger found in the
+    # situation, else the labels of the entries it most resembles.
+    now_labels = set(situation_labels or ())
+    if not now_labels:
+        for c in ranked[:3]:
+            now_labels |= set(labels[c.entry_id].labels)
+    picked = _pick_echoes(ranked, labels, texts, now_labels, era_of)
+    echoes = [e for e in (_echo(c, labels, texts, now_labels, era_of) for c in picked) if e.quote]
+    if not echoes:
+        return ReflectResponse(
+            situation=situation,
+            echoes=[],
+            same=[],
+            different=[],
+            questions=_questions()["plain"][:4],
+            abstained=True,
+        )
+    anchor = next((e for e in echoes if e.era == "origin"), echoes[0])
+    questions = [
+        tmpl.format(date=anchor.date, quote=anchor.quote, year=anchor.date[:4])
+        for tmpl in _questions()["with_echo"]
+    ]
+    return ReflectResponse(
+        situation=situation,
+        echoes=echoes,
+        same=_same(anchor, echoes),
+        different=_different(anchor, situation, labels, texts, today or dt.date.today()),
+        questions=questions[:5],
+        abstained=False,
+    )
+
+
+def _ranked(
+    candidates: list[Candidate],
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+    era_of: Callable[[Candidate], Era],
+) -> list[Candidate]:
+    """The best chunk of each entry close enough to echo (origins need less), closest first."""
     best: dict[str, Candidate] = {}
     for c in candidates:
         if c.entry_id not in texts or c.entry_id not in labels:
@@ -100,15 +140,17 @@ def reflect(
             c.entry_id not in best or c.similarity > best[c.entry_id].similarity
         ):
             best[c.entry_id] = c
-    ranked = sorted(best.values(), key=lambda c: -c.similarity)
+    return sorted(best.values(), key=lambda c: -c.similarity)
 
-    # What "now" is like: the labels the person named or the tagger found in the
-    # situation, else the labels of the entries it most resembles.
-    now_labels = set(situation_labels or ())
-    if not now_labels:
-        for c in ranked[:3]:
-            now_labels |= set(labels[c.entry_id].labels)
 
+def _pick_echoes(
+    ranked: list[Candidate],
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+    now_labels: set[str],
+    era_of: Callable[[Candidate], Era],
+) -> list[Candidate]:
+    """Origins first (looked for on purpose), then the closest other entries."""
     echoes: list[Candidate] = []
     origins = [c for c in ranked if era_of(c) == "origin"]
     if origins:
@@ -132,32 +174,30 @@ def reflect(
             break
         if all(c.entry_id != e.entry_id for e in echoes):
             echoes.append(c)
+    return echoes
 
-    out_echoes = []
-    for c in echoes:
-        el = labels[c.entry_id]
-        out_echoes.append(
-            Echo(
-                entry_id=c.entry_id,
-                date=el.date.isoformat(),
-                era=era_of(c),
-                quote=texts[c.entry_id][c.start : c.end].strip(),
-                similarity=round(c.similarity, 3),
-                shared=sorted(set(el.labels) & now_labels),
-            )
-        )
-    out_echoes = [e for e in out_echoes if e.quote]
-    if not out_echoes:
-        return ReflectResponse(
-            situation=situation,
-            echoes=[],
-            same=[],
-            different=[],
-            questions=_questions()["plain"][:4],
-            abstained=True,
-        )
 
-    anchor = next((e for e in out_echoes if e.era == "origin"), out_echoes[0])
+def _echo(
+    c: Candidate,
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+    now_labels: set[str],
+    era_of: Callable[[Candidate], Era],
+) -> Echo:
+    el = labels[c.entry_id]
+    return Echo(
+        entry_id=c.entry_id,
+        date=el.date.isoformat(),
+        era=era_of(c),
+        quote=texts[c.entry_id][c.start : c.end].strip(),
+        similarity=round(c.similarity, 3),
+        shared=sorted(set(el.labels) & now_labels),
+    )
+
+
+def _same(anchor: Echo, echoes: list[Echo]) -> list[Statement]:
+    """Each label the anchor shares with now, quoted then and (where found) again."""
+    tax = load_taxonomy()
     same: list[Statement] = []
     for label in anchor.shared:
         name = label.replace("_", " ")
@@ -167,13 +207,22 @@ def reflect(
                 statement=f"The same {kind} shows then and now: {name}.",
                 citations=[
                     _cite(anchor),
-                    *[_cite(e) for e in out_echoes if e is not anchor and label in e.shared][:2],
+                    *[_cite(e) for e in echoes if e is not anchor and label in e.shared][:2],
                 ],
             )
         )
+    return same
 
+
+def _different(
+    anchor: Echo,
+    situation: str,
+    labels: dict[str, EntryLabels],
+    texts: dict[str, str],
+    today: dt.date,
+) -> list[Statement]:
+    """How now differs: time passed, other people, and steps of repair taken since."""
     different: list[Statement] = []
-    today = today or dt.date.today()
     anchor_date = dt.date.fromisoformat(anchor.date)
     years = (today - anchor_date).days // 365
     if anchor.era == "origin" or years >= 1:
@@ -212,18 +261,7 @@ def reflect(
                 citations=[q.citation() for q in latest],
             )
         )
-
-    questions = []
-    for tmpl in _questions()["with_echo"]:
-        questions.append(tmpl.format(date=anchor.date, quote=anchor.quote, year=anchor.date[:4]))
-    return ReflectResponse(
-        situation=situation,
-        echoes=out_echoes,
-        same=same,
-        different=different,
-        questions=questions[:5],
-        abstained=False,
-    )
+    return different
 
 
 def _cite(e: Echo) -> Citation:
