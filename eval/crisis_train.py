@@ -31,7 +31,6 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,8 @@ from eval.crisis_eval import (
     packaged_embeddings,
 )
 from ingest.readers import read_path
-from service.safety.classifier import TrainedClassifier, make_vectorizer
+from prompts import asset_path
+from service.safety.classifier import ASSET, TrainedClassifier, make_vectorizer
 from service.safety.detector import Assessment, assess, sentences, unit_rows
 from service.safety.rules import CrisisRules, load_rules
 
@@ -294,7 +294,7 @@ def _dump(doc: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def train(version: str = "v1", out: Path | None = None) -> dict[str, Any]:
+def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]:
     """Cross-validate, choose thresholds, fit on everything, write the classifier file.
     Returns what it did, with the cross-validated figures per file."""
     rules = load_rules(version)
@@ -345,10 +345,14 @@ def train(version: str = "v1", out: Path | None = None) -> dict[str, Any]:
     trained = dataclasses.replace(
         trained, threshold=threshold, crisis_threshold=crisis_threshold, meta=meta
     )
-    path = out or Path(str(resources.files("prompts").joinpath("safety", version))) / (
-        "classifier.json"
-    )
+    # The one assets location of trained models: prompts/models/crisis/<latest version>/.
+    folder = out.parent if out else Path(str(asset_path(ASSET, "classifier.json"))).parent
+    path = out or folder / "classifier.json"
     path.write_text(_dump(trained.to_json()), encoding="utf-8")
+    training = {
+        k: v for k, v in trained.to_json().items() if k not in ("embedding", "tfidf", "mix")
+    }
+    (folder / "training.json").write_text(json.dumps(training, indent=1) + "\n", encoding="utf-8")
     return {
         "path": str(path),
         "threshold": threshold,

@@ -55,6 +55,12 @@ def chosen_version(name: str) -> str:
     return have[-1]
 
 
+def asset_files(name: str, suffix: str, version: str | None = None) -> list[str]:
+    """The file names of one version of an asset that end with ``suffix``, sorted."""
+    folder = _root(name).joinpath(version or chosen_version(name))
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(suffix))
+
+
 def asset_path(name: str, filename: str, version: str | None = None) -> Traversable:
     path = _root(name).joinpath(version or chosen_version(name), filename)
     if not path.is_file():

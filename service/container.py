@@ -13,6 +13,8 @@ route to the component it reaches.
 
 from __future__ import annotations
 
+import json
+import os
 from functools import cached_property
 
 from chromadb.api import ClientAPI
@@ -25,6 +27,7 @@ from ingest.pipeline import Importer
 from ingest.store import make_engine, make_sessions
 from ingest.tagging import Tagger
 from ingest.vector_index import ChromaIndex, make_chroma_client
+from prompts import ENV_VERSIONS
 from service.answer.evidence import EvidencePolicy
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
@@ -56,6 +59,10 @@ class Container:
         chat_model: BaseChatModel | None = None,
     ):
         self.settings = settings
+        if settings.asset_versions:
+            # The asset loader (prompts/) is shared with ingest, which cannot see settings:
+            # it reads the same variable, so settings given in code reach it too.
+            os.environ[ENV_VERSIONS] = json.dumps(settings.asset_versions)
         if settings.database_url is None or settings.chroma_url is None:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(settings.resolved_database_url)

@@ -20,7 +20,6 @@ UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 # The one way any response quotes the person: their entry, its date, a verbatim span.
 # (A comment, not a docstring: the OpenAPI document keeps the description it had.)
 class Citation(BaseModel):
-
     entry_id: str = Field(description="The id of the person's own entry.")
     date: str = Field(description="The entry's date, YYYY-MM-DD.")
     quote: str = Field(description="An exact substring of that entry's text.")

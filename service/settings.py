@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     embedding_device: str = Field(default="cpu", description="torch device for the embedder.")
+    asset_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version of each asset by name (prompts, taxonomy, practices, trained "
+        'models such as "models/tagger"), e.g. {"taxonomy": "v1"}; an asset not named '
+        "uses the latest version shipped. JSON in TRUSTLENS_ASSET_VERSIONS.",
+    )
     llm: Literal["extractive", "openai"] = Field(
         default="extractive",
         description="'extractive' answers offline from quotes; 'openai' uses any "

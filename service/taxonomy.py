@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from prompts import load_yaml
 
 GROUPS = ("patterns", "repair", "emotions")
 
@@ -21,9 +20,8 @@ class Label:
 
 
 @lru_cache
-def load_taxonomy(version: str = "v1") -> dict[str, Label]:
-    path = resources.files("prompts").joinpath("taxonomy", version, "taxonomy.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_taxonomy(version: str | None = None) -> dict[str, Label]:
+    data = load_yaml("taxonomy", "taxonomy.yaml", version)
     labels: dict[str, Label] = {}
     for group in GROUPS:
         for name, spec in (data.get(group) or {}).items():
@@ -56,9 +54,8 @@ class EmotionLexicon:
 
 
 @lru_cache
-def load_emotions(version: str = "v1") -> EmotionLexicon:
-    path = resources.files("prompts").joinpath("emotions", version, "emotions.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_emotions(version: str | None = None) -> EmotionLexicon:
+    data = load_yaml("emotions", "emotions.yaml", version)
     emotions = {
         str(name).lower(): Emotion(
             name=str(name).lower(),

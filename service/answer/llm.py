@@ -47,7 +47,7 @@ def format_sources(evidence: list[Evidence]) -> str:
 class LLMAnswerer:
     mode: Mode = "llm"
 
-    def __init__(self, chat_model: BaseChatModel, prompt_version: str = "v1"):
+    def __init__(self, chat_model: BaseChatModel, prompt_version: str | None = None):
         prompt = ChatPromptTemplate.from_messages(
             [
                 ("system", load_prompt("answer", "system", prompt_version)),

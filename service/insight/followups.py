@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from importlib import resources
-
-import yaml
 
 from ingest.labels_store import EntryLabels
+from prompts import load_yaml
 from service.insight.reflect import MIN_ECHO_SIMILARITY, Candidate
 from service.insight.schemas import Followup
 from service.schemas import Citation
@@ -27,8 +25,7 @@ RELATED_SIMILARITY = 0.35  # a past entry this close in meaning counts as relate
 
 @lru_cache
 def _templates() -> dict[str, object]:
-    path = resources.files("prompts").joinpath("followups", "v1", "questions.yaml")
-    data: dict[str, object] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, object] = load_yaml("followups", "questions.yaml")
     return data
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
-import yaml
-
+from prompts import load_yaml
 from service.ask.schemas import BehaviorPublic
 from service.insight.episodes import Behaviour
 from service.insight.schemas import ReflectResponse
@@ -45,8 +43,7 @@ def second_person(text: str) -> str:
 
 @lru_cache
 def behaviour_phrases() -> dict[str, str]:
-    path = resources.files("prompts").joinpath("answer", "v1", "behaviours.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml("answer", "behaviours.yaml")
     return {str(k): str(v) for k, v in data["phrases"].items()}
 
 

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 from pydantic import BaseModel, Field
 
 from ingest.labels_store import EntryLabels
+from prompts import asset_files, chosen_version, load_yaml
 from service.errors import UnknownPractice
 from service.insight.quotes import label_quotes
 from service.insight.schemas import PracticeQuestion, PracticeResponse
-
-VERSION = "v1"
 
 
 class QuestionSpec(BaseModel):
@@ -39,10 +36,7 @@ class Practice(BaseModel):
 
 
 def practice_names() -> list[str]:
-    folder = resources.files("prompts").joinpath("practices", VERSION)
-    return sorted(
-        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
-    )
+    return [name.removesuffix(".yaml") for name in asset_files("practices", ".yaml")]
 
 
 def normalise_name(name: str) -> str:
@@ -55,8 +49,7 @@ def load_practice(name: str) -> Practice:
     key = normalise_name(name)
     if key not in practice_names():
         raise UnknownPractice(f"No practice named {name!r}; known: {', '.join(practice_names())}.")
-    path = resources.files("prompts").joinpath("practices", VERSION, f"{key}.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml("practices", f"{key}.yaml")
     questions = [
         QuestionSpec(
             id=q["id"],
@@ -104,6 +97,6 @@ def personalise(
         practice=practice.name,
         title=practice.title,
         purpose=practice.purpose,
-        version=VERSION,
+        version=chosen_version("practices"),
         questions=out,
     )

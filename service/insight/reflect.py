@@ -20,11 +20,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-
-import yaml
 
 from ingest.labels_store import EntryLabels
+from prompts import load_yaml
 from service.insight.quotes import label_quotes
 from service.insight.schemas import Echo, Era, ReflectResponse, Statement
 from service.schemas import Citation
@@ -64,8 +62,7 @@ class Candidate:
 
 @lru_cache
 def _questions() -> dict[str, list[str]]:
-    path = resources.files("prompts").joinpath("reflect", "v1", "questions.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml("reflect", "questions.yaml")
     return {"with_echo": list(data["with_echo"]), "plain": list(data["plain"])}
 
 

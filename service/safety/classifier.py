@@ -7,20 +7,22 @@ Leaving one writer's data out at a time, the mix found more of that writer's cri
 texts at the same precision than either model alone (``eval/crisis_train.py``).
 
 The trained parameters and the thresholds picked by cross-validation live in a generated
-data file (``prompts/safety/<v>/classifier.json``), never in code, so a result can name
+data file (``prompts/models/crisis/<v>/classifier.json``), never in code, so a result can name
 the model it came from and retraining is one command (``trustlens eval crisis-train``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
+
+from prompts import load_json
+
+ASSET = "models/crisis"  # trained by `trustlens eval crisis-train`
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 @lru_cache
-def load_classifier(version: str, filename: str) -> TrainedClassifier | None:
-    path = resources.files("prompts").joinpath("safety", version, filename)
-    if not path.is_file():
+def load_classifier(filename: str, version: str | None = None) -> TrainedClassifier | None:
+    """The trained crisis classifier (``prompts/models/crisis/<version>/``), None if absent."""
+    try:
+        return TrainedClassifier.from_json(load_json(ASSET, filename, version))
+    except FileNotFoundError:
         return None
-    return TrainedClassifier.from_json(json.loads(path.read_text(encoding="utf-8")))

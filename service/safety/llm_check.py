@@ -36,7 +36,7 @@ def unsure(a: Assessment) -> bool:
 
 
 class LLMCrisisCheck:
-    def __init__(self, chat_model: BaseChatModel, prompt_version: str = "v1"):
+    def __init__(self, chat_model: BaseChatModel, prompt_version: str | None = None):
         prompt = ChatPromptTemplate.from_messages(
             [
                 ("system", load_prompt("safety_check", "system", prompt_version)),

@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from prompts import load_yaml
 from service.safety.classifier import TrainedClassifier, load_classifier
 
 KINDS = ("suicidal", "self_harm", "danger")
@@ -81,9 +79,8 @@ def _re(source: Any) -> re.Pattern[str]:
 
 
 @lru_cache
-def load_rules(version: str = "v1") -> CrisisRules:
-    path = resources.files("prompts").joinpath("safety", version, "crisis.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_rules(version: str | None = None) -> CrisisRules:
+    data = load_yaml("safety", "crisis.yaml", version)
     filler = str(data["filler_word"])
     patterns = []
     for kind in KINDS:
@@ -121,15 +118,15 @@ def load_rules(version: str = "v1") -> CrisisRules:
         joke=_re(data["joke"]),
         third_party=_re(data["third_party"]),
         question=_re(data["question"]),
-        classifier=_classifier(data.get("classifier"), version),
+        classifier=_classifier(data.get("classifier")),
     )
 
 
-def _classifier(spec: dict[str, Any] | None, version: str) -> ClassifierSpec | None:
+def _classifier(spec: dict[str, Any] | None) -> ClassifierSpec | None:
     if not spec:
         return None
     return ClassifierSpec(
         model=str(spec["model"]),
         prototypes={k: tuple(str(x) for x in v) for k, v in spec["prototypes"].items()},
-        trained=load_classifier(version, str(spec["weights"])),
+        trained=load_classifier(str(spec["weights"])),
     )
