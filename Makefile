@@ -5,7 +5,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install demo test lint pytest
+.PHONY: install demo test lint pytest eval
 
 # CPU torch first (pinned): an unpinned torch would pull a multi-GB CUDA build.
 $(BIN)/.installed: pyproject.toml
@@ -24,7 +24,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Unit, API, store and isolation tests on real SQLite, PostgreSQL and Chroma.
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not eval"
 
 test: lint pytest
+
+# Quality floors and benchmarks (real model, labelled data): separate from `make test`.
+eval: install
+	$(BIN)/pytest -m eval

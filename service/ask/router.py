@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +65,7 @@ def sse(event: str, data: Any) -> str:
 class StepEvents(BaseCallbackHandler):
     """Turns the chain's step starts/ends into step events (counts only)."""
 
-    def __init__(self, emit: Any):
+    def __init__(self, emit: Callable[[str | None], None]):
         self.emit = emit
         self.names: dict[UUID, str] = {}
         self.sent: set[str] = set()

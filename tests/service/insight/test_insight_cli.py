@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import JOURNAL, maya_entries, run
+from tests.service.cli.test_cli import JOURNAL, maya_entries, run
 
 pytestmark = pytest.mark.model
 

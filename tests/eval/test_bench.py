@@ -18,7 +18,8 @@ import eval.results
 from eval.bench_common import percentile, synthetic_entries
 from service.cli.main import app
 
-pytestmark = pytest.mark.model
+# A quality floor or benchmark on the real model: run by `make eval`, not `make test`.
+pytestmark = [pytest.mark.model, pytest.mark.eval]
 
 
 def _positive(x: Any) -> bool:

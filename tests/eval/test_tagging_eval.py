@@ -38,6 +38,7 @@ def test_prf_and_score_count_entries() -> None:
     assert perfect["summary"]["macro_f1"] == 1.0
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_pattern_macro_f1_on_the_dev_journals(tmp_path: Path, real_embeddings: Any) -> None:
     c = Container(Settings(data_dir=tmp_path / "data"), embeddings=real_embeddings)

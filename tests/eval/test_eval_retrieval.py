@@ -9,7 +9,6 @@ abstracts (corpus order) are imported into a temporary store and index through
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +17,14 @@ from eval.datasets.scifact import load_scifact
 from eval.retrieval_eval import RETRIEVERS, run_retrieval_eval
 from service.container import Container
 from service.settings import Settings
+from tests import ROOT
 
-pytestmark = pytest.mark.model
+# A quality floor or benchmark on the real model: run by `make eval`, not `make test`.
+pytestmark = [pytest.mark.model, pytest.mark.eval]
 
-ROOT = Path(__file__).resolve().parent.parent
 QUERIES = 40
 OTHER_DOCS = 200
+
 
 
 @pytest.fixture(scope="module")

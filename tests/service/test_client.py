@@ -13,7 +13,7 @@ from service.app import create_app
 from service.client import ApiError, TrustlensClient
 from service.container import Container
 from tests.conftest import ADMIN_KEY
-from tests.test_api import JOURNAL
+from tests.service.test_api import JOURNAL
 
 
 @pytest.fixture

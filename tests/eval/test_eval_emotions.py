@@ -18,10 +18,12 @@ from service.container import Container
 from service.query import plan_query
 from service.settings import Settings
 from service.taxonomy import load_emotions
+from tests import ROOT
 
-THRESHOLDS = json.loads(
-    (Path(__file__).resolve().parent.parent / "eval" / "thresholds.json").read_text()
-)["emotions_dev_subset"]
+# A quality floor or benchmark: run by `make eval`, not `make test`.
+pytestmark = pytest.mark.eval
+
+THRESHOLDS = json.loads((ROOT / "eval" / "thresholds.json").read_text())["emotions_dev_subset"]
 PER_EMOTION = 12  # situations of each of the 12 trust emotions (the first, in file order)
 PER_DISTRACTOR = 3  # situations of each of the other 20 emotions
 

@@ -20,7 +20,7 @@ from service.container import Container
 from service.settings import Settings
 from tests.conftest import ADMIN_KEY
 from tests.fakes import WordHashEmbeddings
-from tests.test_api import JOURNAL, assert_problem, new_user, post_entries
+from tests.service.test_api import JOURNAL, assert_problem, new_user, post_entries
 
 
 def rows_mentioning(c: Container, needle: str) -> dict[str, int]:

@@ -11,7 +11,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,12 +35,11 @@ from service.container import Container
 from service.safety.detector import assess, calibrated, detect_crisis
 from service.safety.rules import KINDS, load_rules
 from service.safety.schemas import Safety
+from tests import ROOT
 from tests.conftest import ADMIN_KEY
 from tests.fakes import WordHashEmbeddings
 
-THRESHOLDS = json.loads(
-    (Path(__file__).resolve().parent.parent / "eval" / "thresholds.json").read_text()
-)["crisis"]
+THRESHOLDS = json.loads((ROOT / "eval" / "thresholds.json").read_text())["crisis"]
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
@@ -247,6 +245,7 @@ def test_patterns_alone_never_raise_a_false_alarm_on_dev() -> None:
     assert s["fp"] == 0 and s["hard_negatives_flagged_crisis"] == 0
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_crisis_floors_on_dev(real_embeddings: SentenceTransformerEmbeddings) -> None:
     s = crisis_scores("dev", embeddings=real_embeddings)
@@ -257,6 +256,7 @@ def test_crisis_floors_on_dev(real_embeddings: SentenceTransformerEmbeddings) ->
     assert s["precision"] >= THRESHOLDS["precision"], s
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_crisis_floors_on_holdout2(real_embeddings: SentenceTransformerEmbeddings) -> None:
     """The set written apart from the gate (measured once for round 3, guarded since)."""
@@ -267,6 +267,7 @@ def test_crisis_floors_on_holdout2(real_embeddings: SentenceTransformerEmbedding
     assert s["precision"] >= THRESHOLDS["holdout2_precision"], s
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_everyday_writing_rarely_raises_the_gate(
     real_embeddings: SentenceTransformerEmbeddings,
@@ -281,6 +282,7 @@ def test_everyday_writing_rarely_raises_the_gate(
     ]
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_the_classifier_finds_indirect_phrasings(
     real_embeddings: SentenceTransformerEmbeddings,
@@ -295,9 +297,10 @@ def test_the_classifier_finds_indirect_phrasings(
 
 
 MAX_CONCERN_ON_JOURNAL_QUESTIONS = 2
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = ROOT / "examples"
 
 
+@pytest.mark.eval
 @pytest.mark.model
 def test_journal_questions_and_sample_entries_are_never_crisis(
     real_embeddings: SentenceTransformerEmbeddings,

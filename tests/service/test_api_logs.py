@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.container import Container
 from service.middleware import JsonFormatter, user_hash
-from tests.test_api import ADMIN, bearer
+from tests.service.test_api import ADMIN, bearer
 
 SECRET_TEXT = "Quetzalcoatl whispered about the marmalade betrayal"
 SECRET_QUESTION = "why did Thelonious hide the xylograph"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from ingest.chunking import (
     sentence_spans,
     word_count,
 )
+from tests import ROOT
 
 
 def texts(text: str, spans: list[Span]) -> list[str]:
@@ -255,7 +255,7 @@ _PROSE_SEPS = [" ", " ", " ", " ", ". ", "! ", "? ", ".  ", ".\n", "\n\n", "!! "
 def _journal_texts() -> list[str]:
     from eval.bench_common import synthetic_entries
 
-    root = Path(__file__).resolve().parents[1] / "examples"
+    root = ROOT / "examples"
     out = [e["text"] for e in synthetic_entries(300, 5)]
     out += [json.loads(line)["text"] for line in (root / "maya" / "journal.jsonl").open()]
     out += [p.read_text() for p in sorted((root / "theo").glob("*.md"))]

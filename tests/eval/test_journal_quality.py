@@ -21,7 +21,8 @@ from service.container import Container
 from service.settings import Settings
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.model
+# A quality floor or benchmark on the real model: run by `make eval`, not `make test`.
+pytestmark = [pytest.mark.model, pytest.mark.eval]
 
 FLOORS = json.loads((ROOT / "eval" / "thresholds.json").read_text())["journal"]
 

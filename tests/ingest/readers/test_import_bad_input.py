@@ -21,7 +21,7 @@ from service.cli.main import app
 from service.container import Container
 from service.settings import Settings
 from tests.fakes import WordHashEmbeddings
-from tests.test_indexing import assert_index_matches_store, make_user, store_entry_ids
+from tests.ingest.test_indexing import assert_index_matches_store, make_user, store_entry_ids
 
 NOT_UTF8 = "not UTF-8 text (is this a binary file?)"
 MALFORMED = '{"id": "broken", "date": "2024-01-04", "text": "oops"'

@@ -37,7 +37,7 @@ from service.app import create_app
 from service.container import Container
 from service.settings import Settings
 from tests.fakes import WordHashEmbeddings
-from tests.test_indexing import assert_index_matches_store
+from tests.ingest.test_indexing import assert_index_matches_store
 
 pytestmark = pytest.mark.model
 

@@ -29,9 +29,7 @@ from service.container import Container
 from service.settings import Settings
 from tests.conftest import ADMIN_KEY, free_port
 from tests.fakes import WordHashEmbeddings
-from tests.test_api import ADMIN, JOURNAL, assert_problem, bearer, new_user, post_entries
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.service.test_api import ADMIN, JOURNAL, assert_problem, bearer, new_user, post_entries
 
 
 @pytest.fixture
