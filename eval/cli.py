@@ -39,8 +39,22 @@ def emit(
 
 
 @eval_app.command("journal")
-def eval_journal(as_json: JsonOpt = False) -> None:
-    """Answers on the labelled development journals (eval/datasets/journal_dev.json)."""
+def eval_journal(
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus",
+            help="A folder of writer folders (journal.jsonl, labels.json, questions.json), "
+            "e.g. eval/datasets/journals/dev; without it, eval/datasets/journal_dev.json.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answers on the labelled development journals (eval/datasets/journal_dev.json), or
+    every figure of a journal corpus with --corpus."""
+    if corpus is not None:
+        _eval_journal_corpus(corpus, as_json)
+        return
     from eval.crisis_eval import crisis_scores
     from eval.journal_eval import (
         DATASET,
@@ -94,6 +108,58 @@ def eval_journal(as_json: JsonOpt = False) -> None:
     for k, v in result["summary"].items():
         table.add_row("", k, "", _fmt(v), "", "")
     emit("journal", result, config, as_json, table)
+
+
+CORPUS_COLUMNS = (
+    "answerable.precision",
+    "answerable.recall",
+    "habit.precision",
+    "habit.recall",
+    "habit.general_top_matches",
+    "abstention.wrongful",
+    "abstention.unanswerable_share",
+    "time_bounded.out_of_window",
+    "planner.accuracy",
+    "patterns.macro_f1",
+    "direction.defensive_agrees",
+    "quotes.not_verbatim",
+    "runtime.total_s",
+)
+
+
+def _eval_journal_corpus(corpus: Path, as_json: bool) -> None:
+    """``eval journal --corpus DIR``: one container (the model loads once), one user per
+    writer folder; writes ``journal-corpus-<folder name>-<timestamp>.json``."""
+    from eval.journal_corpus import POOLED, run_corpus
+    from service.container import Container
+    from service.settings import Settings
+
+    if not corpus.is_dir():
+        err.print(f"--corpus must be a folder of writer folders, not {str(corpus)!r}")
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        c = Container(settings)
+        try:
+            result = run_corpus(c, corpus)
+        except (FileNotFoundError, ValueError) as e:
+            err.print(str(e))
+            raise typer.Exit(2) from e
+        finally:
+            c.close()
+    config = {
+        "corpus": str(corpus),
+        "split": corpus.resolve().name,
+        "journals": sorted(result["journals"]),
+        "embedding_model": "packaged MiniLM",
+        "chunk_max_words": settings.chunk_max_words,
+        "llm": settings.llm,
+    }
+    table = Table("figure", *result["journals"], POOLED)
+    for key in CORPUS_COLUMNS:
+        row = [_fmt(j["figures"].get(key)) for j in result["journals"].values()]
+        table.add_row(key, *row, _fmt(result["pooled"].get(key)))
+    emit(f"journal-corpus-{config['split']}", result, config, as_json, table)
 
 
 def _fmt(v: object) -> str:

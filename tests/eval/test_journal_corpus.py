@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from eval.journal_corpus import (
     DEFENSIVE,
@@ -662,3 +663,34 @@ def test_run_corpus_end_to_end_with_fake_embeddings(tmp_path: Path) -> None:
     assert result["summary"]["bb.patterns.macro_f1"] == bb["figures"]["patterns.macro_f1"]
     json.dumps(result)  # JSON-ready as it stands
 
+
+def test_cli_journal_corpus_writes_a_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eval.results
+    import service.container
+    from service.cli.main import app
+
+    corpus = _write_corpus(tmp_path)
+    real_container, real_write = service.container.Container, eval.results.write_result
+    monkeypatch.setattr(
+        service.container,
+        "Container",
+        lambda settings: real_container(settings, embeddings=WordHashEmbeddings()),
+    )
+    monkeypatch.setattr(
+        eval.results,
+        "write_result",
+        lambda name, payload, config: real_write(name, payload, config, tmp_path / "results"),
+    )
+    got = CliRunner().invoke(app, ["eval", "journal", "--corpus", str(corpus), "--json"])
+    assert got.exit_code == 0, got.output
+    doc = json.loads(got.stdout)
+    assert doc["config"]["split"] == "tiny"
+    assert doc["config"]["journals"] == ["aa", "bb"]
+    path = Path(doc["results_file"])
+    assert path.parent == tmp_path / "results" and path.name.startswith("journal-corpus-tiny-")
+    saved = json.loads(path.read_text())
+    assert saved["summary"] == doc["summary"] and "versions" in saved
+    missing = CliRunner().invoke(app, ["eval", "journal", "--corpus", str(tmp_path / "none")])
+    assert missing.exit_code == 2
