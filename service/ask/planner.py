@@ -1,0 +1,801 @@
+"""The question planner: what a question asks of the journal, about whom, and whether the
+journal mentions that at all. Pure and fast: regular expressions and word lists from one
+versioned asset (``prompts/planner/<version>/planner.yaml``), no model, no I/O beyond
+loading that file once.
+
+Kinds, and what each is for (each is answered differently downstream):
+
+- ``habit``: what the person tends to do in a situation ("what do I usually do when
+  someone lets me down?"). Answered by gathering every episode of the situation and
+  counting the responses, so the plan carries the situation (``trigger``) and whether it
+  is being let down (``feeling="let_down"``), the commonest trigger in a trust journal.
+- ``origin``: where a pattern began ("when did I first learn not to count on people?"):
+  answered from formative, early entries.
+- ``progress``: change over time ("am I getting better at ...", "how have things changed
+  between me and X"): answered by comparing early and recent entries.
+- ``person``: one person's story ("tell me about X and me"): everything about X, in order.
+- ``pattern``: one behaviour ("do I push people away before they can leave me?"): the
+  taxonomy ``labels`` it names select the tagged episodes.
+- ``past_present``: "am I reacting to now or to then?": answered by reflection, setting
+  present situations beside the past ones they echo.
+- ``lookup``: anything else, a plain look-up ("what did dad get me for christmas?").
+
+Rules, in the order they are applied:
+
+1. Kinds are tried in the order past_present, origin, progress, habit, person, pattern;
+   the first that matches wins, ``lookup`` is the rest. A when-clause or a comparison can
+   sit inside several kinds; the earlier kind is the more specific question. Time
+   expressions ("last winter", "since June") are left to ``service/ask/periods.py`` and
+   do not change the kind.
+2. ``habit``: a "what do I (usually) do when" / "how do I react/handle/deal" frame. A
+   past-tense frame ("how did I handle ...", "what did I do when ...") is a habit only when
+   the situation is generic ("people letting me down") or habitual ("usually"); about one
+   named episode ("what did I do when Priya cancelled on me?") it is a look-up.
+   ``trigger`` is the leading when-clause up to its comma, else what follows
+   when/whenever/if/after, else the object of handle/deal with/cope with/react to, less any
+   time expression. ``feeling`` is ``let_down`` when the trigger matches the let-down
+   lexicon (let down, betrayed, cancels, forgets, lies, is late, doesn't answer, takes
+   credit, tells my business, leaves me out, doesn't pay back, drops the ball, ...).
+3. ``person``: a "tell me about X and me" / "what's the deal with" / "how are things
+   between" frame; "what happened with X" only when X is a person of the question.
+4. ``pattern``: a yes/no or "when have I" frame that names a trust label (or says
+   always/keep/tend to). ``labels`` are the labels whose cues (this lexicon's and the
+   taxonomy's) the question contains, for every kind but ``lookup``; when a label is the
+   means of another ("kept quiet on purpose to see whether someone would notice") only
+   the other is kept.
+5. ``people``: the names and roles the question is about, lower-cased and spelled as the
+   journal spells them (a question's "my mother" is the journal's "mum"). A word counts as
+   a person when the journal names it as one (``JournalVocabulary.people``: capitalised
+   mid-sentence, not usually after "the"/"in"; a family role the writer calls their own),
+   or, for a journal written in lowercase, when it sits in a name slot of the question
+   ("me and X", "X and me", "with X", "when X cancels") and the journal uses it without an
+   article, as names are used.
+6. ``subject_missing``: the terms the question is about that the journal never mentions:
+   a name or a proper noun, a family role the writer never calls their own ("her sister's
+   wedding" is not my sister), a pet or thing of mine the journal never calls its own,
+   or the content words of a noun phrase after my/the/about/a possessive ("my driving
+   instructor", "the school counsellor"). Generic words (things, people, my own read, my
+   trust issues), time expressions and idioms ("drops the ball") are never subjects, nor
+   are roles often written as a name instead (partner, boss, therapist). A multi-word
+   term is mentioned when its words occur close together in one entry.
+7. ``search_text`` is the question without its frame words and time expressions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, Literal
+
+from prompts import load_yaml
+from service.taxonomy import load_taxonomy
+
+Kind = Literal["habit", "origin", "progress", "person", "pattern", "past_present", "lookup"]
+KINDS: tuple[Kind, ...] = (
+    "habit",
+    "origin",
+    "progress",
+    "person",
+    "pattern",
+    "past_present",
+    "lookup",
+)
+LET_DOWN = "let_down"
+
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_SENTENCE_BREAK = re.compile(r"[.!?\n:;\"“”]|(?:^|\s)'|'(?:\s|$)")
+_POSSESSIVE = re.compile(r"(?:'s|s')$")
+_SPACES = re.compile(r"\s+")
+_NEAR_SLACK = 2  # a multi-word term's words may sit this many words apart
+_ENTRY_GAP = 50  # positions between entries, so no phrase spans two entries
+_NAME_ARTICLE_SHARE = 0.25  # names rarely follow an article; common nouns usually do
+
+
+# --- words -------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Lower-cased, straight apostrophes, accents removed ("Sinéad" -> "sinead")."""
+    s = text.replace("’", "'").lower()
+    if s.isascii():
+        return s
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def _singular(w: str) -> str:
+    if any(c.isdigit() for c in w):
+        return w
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def normalise(word: str) -> str:
+    """The vocabulary key of a word: folded, without possessive or apostrophes, singular."""
+    w = _POSSESSIVE.sub("", _fold(word)).replace("'", "")
+    return _singular(w)
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str  # as written
+    lower: str  # lower-cased, possessive removed, accents kept ("sinéad", "jas")
+    norm: str  # vocabulary key
+    start: int
+    end: int
+    cap: bool  # starts with a capital (and is not all capitals)
+    initial: bool  # first word of a sentence
+    possessive: bool  # "Joan's", "dog's"
+
+    @property
+    def has_digit(self) -> bool:
+        return any(c.isdigit() for c in self.text)
+
+
+def _tokens(text: str, titles: frozenset[str] = frozenset()) -> list[_Token]:
+    out: list[_Token] = []
+    for m in _WORD.finditer(text):
+        raw = m.group().replace("’", "'")
+        prev = out[-1] if out else None
+        gap = text[prev.end : m.start()] if prev else ""
+        initial = prev is None or (
+            bool(_SENTENCE_BREAK.search(gap)) and not (prev.norm in titles and gap == ". ")
+        )
+        out.append(
+            _Token(
+                text=raw,
+                lower=_POSSESSIVE.sub("", raw.lower()).replace("'", ""),
+                norm=normalise(raw),
+                start=m.start(),
+                end=m.end(),
+                cap=raw[0].isupper() and not (len(raw) > 1 and raw.isupper()),
+                initial=initial,
+                possessive=bool(_POSSESSIVE.search(raw.lower())) and "'" in raw,
+            )
+        )
+    return out
+
+
+def _term_parts(term: str) -> list[str]:
+    parts: list[str] = []
+    for m in _WORD.finditer(term):
+        parts.extend(normalise(p) for p in m.group().split("-") if p)
+    return [p for p in parts if p]
+
+
+# --- the lexicon ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    kinds: dict[str, tuple[re.Pattern[str], ...]]
+    trigger: tuple[re.Pattern[str], ...]  # leading clause, when-clause, object
+    let_down: tuple[re.Pattern[str], ...]
+    labels: dict[str, tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]]
+    precedence: dict[str, frozenset[str]]
+    family: dict[str, str]  # member -> its group's name ("mother" -> "mum")
+    family_groups: dict[str, tuple[str, ...]]
+    words: dict[str, frozenset[str]]  # the word lists, normalised
+    strong_slots: tuple[re.Pattern[str], ...]
+    weak_slots: tuple[re.Pattern[str], ...]
+    time: tuple[re.Pattern[str], ...]
+    idioms: tuple[re.Pattern[str], ...]
+
+    def has(self, listname: str, word: str) -> bool:
+        return word in self.words[listname]
+
+    def any_of(self, word: str, *listnames: str) -> bool:
+        return any(word in self.words[n] for n in listnames)
+
+
+_WORD_LISTS = (
+    "soft_roles",
+    "hard_roles",
+    "owned_things",
+    "titles",
+    "determiners",
+    "modifiers",
+    "place_words",
+    "time_words",
+    "generic",
+    "stopwords",
+    "common",
+    "filler",
+)
+
+
+def _compile(patterns: Iterable[str], macros: Mapping[str, str]) -> tuple[re.Pattern[str], ...]:
+    out = []
+    for p in patterns:
+        for name, value in macros.items():
+            p = p.replace(f"<{name}>", value)
+        out.append(re.compile(p, re.IGNORECASE))
+    return tuple(out)
+
+
+def _word_set(words: Iterable[Any]) -> frozenset[str]:
+    return frozenset(normalise(str(w).replace("-", "")) for w in words)
+
+
+def _label_cues(data: Mapping[str, Any], macros: Mapping[str, str]) -> dict[str, Any]:
+    """This lexicon's cues and ``unless`` patterns, plus the taxonomy's cue stems."""
+    labels: dict[str, Any] = {}
+    tax = {n: lab for n, lab in load_taxonomy().items() if lab.group in ("patterns", "repair")}
+    for name in [*data, *(n for n in tax if n not in data)]:
+        spec = data.get(name) or {}
+        stems = [r"\b" + re.escape(c) for c in (tax[name].cues if name in tax else ())]
+        cues = _compile([*spec.get("cues", []), *stems], macros)
+        labels[name] = (cues, _compile(spec.get("unless", []), macros))
+    return labels
+
+
+@lru_cache(maxsize=4)
+def _load(version: str | None) -> _Lexicon:
+    data = load_yaml("planner", "planner.yaml", version)
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    groups = {
+        str(g): tuple(normalise(str(m).replace("-", "")) for m in members)
+        for g, members in data["family_roles"].items()
+    }
+    trig = data["trigger"]
+    return _Lexicon(
+        kinds={k: _compile(v, macros) for k, v in data["kinds"].items()},
+        trigger=_compile([trig["leading"], trig["clause"], trig["object"]], macros),
+        let_down=_compile(data["let_down"], macros),
+        labels=_label_cues(data["labels"], macros),
+        precedence={k: frozenset(v) for k, v in (data.get("label_precedence") or {}).items()},
+        family={m: g for g, members in groups.items() for m in members},
+        family_groups=groups,
+        words={name: _word_set(data[name]) for name in _WORD_LISTS},
+        strong_slots=_compile(data["name_slots"]["strong"], macros),
+        weak_slots=_compile(data["name_slots"]["weak"], macros),
+        time=_compile(data["time_expressions"], macros),
+        idioms=_compile(data["idioms"], macros),
+    )
+
+
+def lexicon(version: str | None = None) -> _Lexicon:
+    """The planner lexicon (cached); the version settings choose, else the latest."""
+    return _load(version)
+
+
+# --- the journal's vocabulary ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JournalVocabulary:
+    """What a journal says, as far as the planner needs it: which words occur (``words``,
+    normalised), where (``positions``, for multi-word terms), and who the writer writes
+    about (``people``: capitalised names and the roles the writer calls their own)."""
+
+    words: Counter[str]  # normalised tokens of all entries
+    people: frozenset[str]  # lower-cased names/roles the journal uses for people
+    positions: Mapping[str, tuple[int, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    proper: frozenset[str] = frozenset()  # capitalised mid-sentence: names, places, things
+    spellings: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    owned: frozenset[str] = frozenset()  # things seen after my/our/the ("my dog")
+    articled: Counter[str] = field(default_factory=Counter, repr=False, compare=False)
+    lowercase: bool = False  # written without capitals: names can't be told by case
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> JournalVocabulary:
+        builder = _VocabularyBuilder(lexicon())
+        for text in texts:
+            builder.add(text)
+        return builder.build()
+
+    def mentions(self, term: str) -> bool:
+        """Whether the journal uses the term in any form: plural, possessive, accents,
+        hyphen/space/joined variants ("check-up", "check up", "checkup"). The words of a
+        multi-word term must occur close together in one entry."""
+        parts = _term_parts(term)
+        if not parts:
+            return False
+        if normalise("".join(parts)) in self.words:
+            return True
+        if len(parts) == 1:
+            return self._split_compound(parts[0])
+        return self._near(parts)
+
+    @cached_property
+    def things(self) -> frozenset[str]:
+        """Capitalised words that are not people: places, brands, titles of things."""
+        return self.proper - self.people
+
+    def spelling(self, norm: str) -> str:
+        """The journal's own spelling of a normalised word (lower-cased)."""
+        return self.spellings.get(norm, norm)
+
+    def name_like(self, norm: str) -> bool:
+        """Used as names are: rarely after an article ("the", "a", "my")."""
+        n = self.words.get(norm, 0)
+        return n > 0 and self.articled.get(norm, 0) / n < _NAME_ARTICLE_SHARE
+
+    def _split_compound(self, word: str) -> bool:
+        for i in range(3, len(word) - 2):
+            a, b = word[:i], normalise(word[i:])
+            if a in self.words and b in self.words and self._near([a, b]):
+                return True
+        return False
+
+    def _near(self, parts: Sequence[str]) -> bool:
+        if not all(p in self.words for p in parts):
+            return False
+        if not self.positions:
+            return True
+        window = len(parts) - 1 + _NEAR_SLACK
+        rest = [self.positions.get(p, ()) for p in parts[1:]]
+        return any(
+            all(_has_between(pos, p - window, p + window) for pos in rest)
+            for p in self.positions.get(parts[0], ())
+        )
+
+
+def _has_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
+    i = bisect_left(sorted_positions, lo)
+    return i < len(sorted_positions) and sorted_positions[i] <= hi
+
+
+class _VocabularyBuilder:
+    """Counts words, positions, capitalisation and ownership over a journal's entries."""
+
+    def __init__(self, lex: _Lexicon):
+        self.lex = lex
+        self.words: Counter[str] = Counter()
+        self.positions: defaultdict[str, list[int]] = defaultdict(list)
+        self.surface: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.cap_mid: Counter[str] = Counter()
+        self.low_mid: Counter[str] = Counter()
+        self.thing_mid: Counter[str] = Counter()
+        self.articled: Counter[str] = Counter()
+        self.roles: set[str] = set()
+        self.owned: set[str] = set()
+        self.initial_caps = [0, 0]  # sentence-initial words capitalised, all
+        self.pos = 0
+
+    def add(self, text: str) -> None:
+        toks = _tokens(text, self.lex.words["titles"])
+        for i, t in enumerate(toks):
+            self._count(t)
+            self._case(toks, i)
+            self._ownership(toks, i)
+        self.pos += _ENTRY_GAP
+
+    def _count(self, t: _Token) -> None:
+        parts = [p for p in t.lower.split("-") if p]
+        if len(parts) > 1:
+            self.words[normalise("".join(parts))] += 1
+        for part in parts:
+            n = normalise(part)
+            self.words[n] += 1
+            self.positions[n].append(self.pos)
+            self.surface[n][part] += 1
+            self.pos += 1
+
+    def _case(self, toks: list[_Token], i: int) -> None:
+        t = toks[i]
+        if t.initial:
+            self.initial_caps[0] += t.text[0].isupper()
+            self.initial_caps[1] += 1
+            return
+        if i and self.lex.has("determiners", toks[i - 1].norm):
+            self.articled[t.norm] += 1
+        if not t.cap:
+            self.low_mid[t.norm] += not t.text.isupper()
+            return
+        self.cap_mid[t.norm] += 1
+        if _after_place_word(toks, i, self.lex):
+            self.thing_mid[t.norm] += 1
+
+    def _ownership(self, toks: list[_Token], i: int) -> None:
+        key = _role_key(toks[i])
+        lex = self.lex
+        is_role = key in lex.family or lex.any_of(key, "soft_roles", "hard_roles")
+        if not (is_role or lex.has("owned_things", key)):
+            return
+        prev = _before_modifiers(toks, i, lex)
+        if prev is not None and prev.norm in ("my", "our", "the"):
+            self.owned.add(key)
+        if is_role and _writers_own(prev, lex):
+            self.roles.add(key)
+
+    def _is_name(self, n: str) -> bool:
+        lex = self.lex
+        caps, things = self.cap_mid[n], self.thing_mid[n]
+        return (
+            caps > 0
+            and caps >= self.low_mid[n]
+            and caps - things > things
+            and len(n) > 1
+            and not any(c.isdigit() for c in n)
+            and not lex.any_of(n, "stopwords", "generic", "common", "time_words", "titles")
+        )
+
+    def build(self) -> JournalVocabulary:
+        proper = frozenset(
+            n
+            for n, c in self.cap_mid.items()
+            if c >= self.low_mid[n] and not self.lex.any_of(n, "stopwords", "time_words")
+        )
+        names = {n for n in self.cap_mid if self._is_name(n)}
+        capitalised, initial = self.initial_caps
+        return JournalVocabulary(
+            words=self.words,
+            people=frozenset(names | self.roles),
+            positions={n: tuple(p) for n, p in self.positions.items()},
+            proper=proper,
+            spellings={n: c.most_common(1)[0][0] for n, c in self.surface.items()},
+            owned=frozenset(self.owned),
+            articled=self.articled,
+            lowercase=initial > 0 and capitalised / initial < 0.5,
+        )
+
+
+def _role_key(t: _Token) -> str:
+    return normalise(t.lower.replace("-", ""))
+
+
+def _before_modifiers(toks: Sequence[_Token], i: int, lex: _Lexicon) -> _Token | None:
+    """The word before position i, skipping up to two modifiers ("my own sister")."""
+    j = i - 1
+    while j >= 0 and j >= i - 2 and lex.has("modifiers", toks[j].norm):
+        j -= 1
+    return toks[j] if j >= 0 and not toks[j + 1].initial else None
+
+
+def _writers_own(prev: _Token | None, lex: _Lexicon) -> bool:
+    """A role is the writer's after my/our/the or with no determiner ("Mum said"), not
+    after his/her/their/your/a or a possessive ("her sister's wedding")."""
+    if prev is None:
+        return True
+    if prev.possessive:
+        return False
+    return prev.norm in ("my", "our", "the") or not lex.has("determiners", prev.norm)
+
+
+def _after_place_word(toks: Sequence[_Token], i: int, lex: _Lexicon) -> bool:
+    """A capitalised word (or run: "the Good Housekeeping") after the/in/at/from..."""
+    j = i
+    while j > 0 and toks[j - 1].cap and not toks[j].initial:
+        j -= 1
+    if j != i and lex.has("place_words", toks[j].norm):
+        return True
+    return j > 0 and not toks[j].initial and lex.has("place_words", toks[j - 1].norm)
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: Kind
+    people: tuple[str, ...]
+    labels: tuple[str, ...]
+    trigger: str | None
+    feeling: str | None
+    subject_missing: tuple[str, ...]
+    search_text: str  # the question without filler, for retrieval
+
+
+@dataclass
+class _Question:
+    """One question being planned: its text, words and what has been found in it."""
+
+    text: str
+    toks: list[_Token]
+    vocab: JournalVocabulary
+    lex: _Lexicon
+    caps: bool  # capitals carry meaning (not an all-caps or Title Case question)
+    people: list[str] = field(default_factory=list)
+    named: set[str] = field(default_factory=set)  # question words naming someone
+    missing: list[str] = field(default_factory=list)
+    consumed: set[int] = field(default_factory=set)
+    blocked: set[int] = field(default_factory=set)  # in an idiom or a time expression
+    timed: set[int] = field(default_factory=set)  # in a time expression
+
+    def add_person(self, i: int, person: str) -> None:
+        self.consumed.add(i)
+        self.named.add(self.toks[i].norm)
+        if person not in self.people:
+            self.people.append(person)
+
+    def add_missing(self, term: str, i: int | None = None) -> None:
+        if i is not None:
+            self.consumed.add(i)
+            self.named.add(self.toks[i].norm)
+        if term not in self.missing:
+            self.missing.append(term)
+
+
+def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
+    """Plan one question against the vocabulary of the asker's own journal."""
+    lex = lexicon()
+    text = _SPACES.sub(" ", question.replace("’", "'")).strip()
+    q = _new_question(text, vocab, lex)
+    _find_people(q)
+    _find_missing_subjects(q)
+    core = _strip_time(text, lex)  # "last winter" is for periods.py, not the kind
+    labels = _labels(core, lex)
+    kind = _classify(core, q.named, labels, lex)
+    trigger = _trigger(core, lex) if kind == "habit" else None
+    feeling = LET_DOWN if trigger and _any(lex.let_down, trigger) else None
+    return Plan(
+        kind=kind,
+        people=tuple(q.people),
+        labels=labels if kind != "lookup" else (),
+        trigger=trigger,
+        feeling=feeling,
+        subject_missing=tuple(q.missing),
+        search_text=_search_text(q),
+    )
+
+
+def _new_question(text: str, vocab: JournalVocabulary, lex: _Lexicon) -> _Question:
+    toks = _tokens(text, lex.words["titles"])
+    words = [t for t in toks if t.text[0].isalpha()]
+    capitalised = sum(t.text[0].isupper() for t in words)
+    caps = any(c.islower() for c in text) and capitalised <= max(2, len(words) // 2)
+    q = _Question(text=text, toks=toks, vocab=vocab, lex=lex, caps=caps)
+    q.timed = _covered(toks, lex.time, text)
+    q.blocked = q.timed | _covered(toks, lex.idioms, text)
+    return q
+
+
+def _covered(toks: Sequence[_Token], patterns: Iterable[re.Pattern[str]], text: str) -> set[int]:
+    spans = [m.span() for p in patterns for m in p.finditer(text)]
+    return {i for i, t in enumerate(toks) if any(s <= t.start and t.end <= e for s, e in spans)}
+
+
+def _any(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
+    return any(p.search(text) for p in patterns)
+
+
+# --- kinds -----------------------------------------------------------------------------------
+
+
+def _classify(text: str, named: set[str], labels: tuple[str, ...], lex: _Lexicon) -> Kind:
+    early: tuple[Kind, ...] = ("past_present", "origin", "progress")
+    for kind in early:
+        if _any(lex.kinds[kind], text):
+            return kind
+    if _is_habit(text, lex):
+        return "habit"
+    if _is_person(text, named, lex):
+        return "person"
+    if _any(lex.kinds["pattern"], text) and (labels or _any(lex.kinds["pattern_adverbs"], text)):
+        return "pattern"
+    return "lookup"
+
+
+def _is_habit(text: str, lex: _Lexicon) -> bool:
+    if _any(lex.kinds["habit"], text):
+        return True
+    if not _any(lex.kinds["habit_past"], text):
+        return False
+    situation = _trigger(text, lex) or ""
+    return _any(lex.kinds["generic_situation"], situation) or bool(
+        re.search(r"\b(usually|normally|generally|typically|always|tend)\b", text, re.I)
+    )
+
+
+def _is_person(text: str, named: set[str], lex: _Lexicon) -> bool:
+    if _any(lex.kinds["person"], text):
+        return True
+    for pattern in lex.kinds["person_if_named"]:
+        for m in pattern.finditer(text):
+            who = re.sub(r"^(?:my|our) ", "", m.group("who"), flags=re.I)
+            if normalise(who) in named:
+                return True
+    return False
+
+
+def _trigger(text: str, lex: _Lexicon) -> str | None:
+    for pattern in lex.trigger:
+        m = pattern.search(text)
+        if m:
+            situation = _strip_time(m.group("t"), lex).strip(" ,.?!;:")
+            if situation:
+                return situation
+    return None
+
+
+def _strip_time(text: str, lex: _Lexicon) -> str:
+    for pattern in lex.time:
+        text = pattern.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _labels(text: str, lex: _Lexicon) -> tuple[str, ...]:
+    named = [
+        name
+        for name, (cues, unless) in lex.labels.items()
+        if _any(cues, text) and not _any(unless, text)
+    ]
+    dropped = {d for name in named for d in lex.precedence.get(name, frozenset())}
+    return tuple(n for n in named if n not in dropped)
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def _find_people(q: _Question) -> None:
+    strong, weak = _slots(q)
+    for i in range(len(q.toks)):
+        if i in q.consumed:
+            continue
+        if not _role(q, i) and not _capitalised(q, i):
+            _slot(q, i, strong, weak)
+
+
+def _slots(q: _Question) -> tuple[set[int], set[int]]:
+    """Token positions that sit where a name goes ("me and X", "with X", "when X texts")."""
+
+    def at(patterns: Iterable[re.Pattern[str]]) -> set[int]:
+        starts = {m.start("n") for p in patterns for m in p.finditer(q.text)}
+        return {i for i, t in enumerate(q.toks) if t.start in starts}
+
+    return at(q.lex.strong_slots), at(q.lex.weak_slots)
+
+
+def _role(q: _Question, i: int) -> bool:
+    """A role word: the writer's own ("my sister", "mum") is a person or, when the journal
+    never gives the writer one, a missing subject. Others' ("her sister") are left alone."""
+    lex, t = q.lex, q.toks[i]
+    key = _role_key(t)
+    soft = lex.has("soft_roles", key)
+    if key not in lex.family and not soft and not lex.has("hard_roles", key):
+        return False
+    nxt = q.toks[i + 1] if i + 1 < len(q.toks) else None
+    if nxt is not None and nxt.cap and q.caps and not nxt.initial:
+        q.consumed.add(i)  # a title: "Auntie Neela", the name follows
+        return True
+    if not _writers_own(_before_modifiers(q.toks, i, lex), lex):
+        return False
+    form = _journal_role(q, key)
+    if form is not None:
+        q.add_person(i, form)
+    elif soft:
+        q.consumed.add(i)
+    else:
+        q.add_missing(key, i)
+    return True
+
+
+def _journal_role(q: _Question, key: str) -> str | None:
+    """The journal's word for a role: the question's own, else a synonym ("mum")."""
+    group = q.lex.family_groups.get(q.lex.family.get(key, ""), ())
+    for candidate in (key, *group):
+        if candidate in q.vocab.people:
+            return q.vocab.spelling(candidate)
+    if key not in q.lex.family and q.lex.has("hard_roles", key) and q.vocab.mentions(key):
+        return q.vocab.spelling(key)
+    return None
+
+
+def _not_a_name(q: _Question, t: _Token) -> bool:
+    return (
+        t.has_digit
+        or len(t.norm) < 2
+        or q.lex.any_of(t.norm, "stopwords", "generic", "common", "time_words", "titles")
+    )
+
+
+def _capitalised(q: _Question, i: int) -> bool:
+    """A capitalised word: a person the journal names, a place or thing it mentions, or
+    (when the journal never mentions it) a missing subject."""
+    t, vocab = q.toks[i], q.vocab
+    if not (q.caps and t.cap) or _not_a_name(q, t) or i in q.blocked:
+        return False
+    if t.initial and t.norm not in vocab.people:
+        return False
+    if _after_place_word(q.toks, i, q.lex) or t.norm in vocab.things:
+        if not vocab.mentions(t.text):
+            q.add_missing(t.lower, i)
+        q.consumed.add(i)
+        return True
+    if t.norm in vocab.people or (vocab.lowercase and vocab.mentions(t.text)):
+        q.add_person(i, vocab.spelling(t.norm))
+    elif not vocab.mentions(t.text):
+        q.add_missing(t.lower, i)
+    q.consumed.add(i)
+    return True
+
+
+def _slot(q: _Question, i: int, strong: set[int], weak: set[int]) -> None:
+    """A lowercase word in a name slot: a person when the journal uses it as a name."""
+    t, vocab = q.toks[i], q.vocab
+    if (i not in strong and i not in weak) or t.cap or _not_a_name(q, t):
+        return
+    if t.norm.endswith("ing") or t.norm in vocab.things:
+        return
+    if t.norm in vocab.people or (vocab.lowercase and vocab.name_like(t.norm)):
+        q.add_person(i, vocab.spelling(t.norm))
+    elif i in strong and not vocab.mentions(t.text):
+        q.add_missing(t.lower, i)
+
+
+# --- subjects ----------------------------------------------------------------------------------
+
+
+def _find_missing_subjects(q: _Question) -> None:
+    """Noun phrases after my/the/about/a possessive whose words the journal never uses."""
+    i = 0
+    while i < len(q.toks):
+        t = q.toks[i]
+        opens = q.lex.has("determiners", t.norm) or t.norm == "about" or t.possessive
+        if not opens or i in q.blocked:
+            i += 1
+            continue
+        words, i = _noun_phrase(q, i + 1)
+        if words:
+            _judge(q, words, owner="" if t.possessive else t.norm)
+
+
+def _noun_phrase(q: _Question, start: int) -> tuple[list[_Token], int]:
+    """The words of the noun phrase from ``start`` (leading modifiers skipped) and where
+    scanning goes on: after it, or at a possessive that opens the next one."""
+    words: list[_Token] = []
+    k = start
+    while k < len(q.toks) and len(words) < 4:
+        t = q.toks[k]
+        stop = _ends_phrase(q, k, words)
+        if stop:
+            return words, k if (t.possessive or q.lex.has("determiners", t.norm)) else k + 1
+        if t.has_digit or (not words and q.lex.has("modifiers", t.norm)):
+            k += 1
+            continue
+        words.append(t)
+        if t.possessive:
+            return words, k
+        k += 1
+    return words, k
+
+
+def _ends_phrase(q: _Question, k: int, words: list[_Token]) -> bool:
+    t, lex = q.toks[k], q.lex
+    if k in q.blocked or k in q.consumed:
+        return True
+    if lex.any_of(t.norm, "stopwords", "determiners", "generic", "time_words"):
+        return True
+    if words and t.norm.endswith(("ed", "ing")):
+        return True
+    gap = q.text[q.toks[k - 1].end : t.start] if k else ""
+    return bool(words) and gap.strip() != ""
+
+
+def _judge(q: _Question, words: list[_Token], owner: str) -> None:
+    head = words[-1]
+    lex, vocab = q.lex, q.vocab
+    if lex.has("soft_roles", _role_key(head)) or lex.has("generic", head.norm):
+        return
+    if lex.has("owned_things", head.norm) and owner in ("my", "our"):
+        if head.norm not in vocab.owned:
+            q.add_missing(head.lower)
+        return
+    term = " ".join(w.lower for w in words)
+    if not vocab.mentions(term):
+        q.add_missing(term)
+
+
+# --- search text -----------------------------------------------------------------------------
+
+
+def _search_text(q: _Question) -> str:
+    kept = [
+        t.text for i, t in enumerate(q.toks) if i not in q.timed and not q.lex.has("filler", t.norm)
+    ]
+    return " ".join(kept) or q.text
+
+
+__all__ = ["KINDS", "LET_DOWN", "JournalVocabulary", "Kind", "Plan", "lexicon", "plan_question"]
