@@ -10,13 +10,14 @@ marked indexed is picked up by ``index_pending`` on the next start or import.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.chunking import chunk_spans
+from ingest.episodes_store import Found, write_episodes
 from ingest.labels_store import UserLabels, chunk_metadata, write_entry_tags
 from ingest.store import (
     Chunk,
@@ -30,6 +31,18 @@ from ingest.tagging import EntryTags, Tagger
 from ingest.vector_index import ChromaIndex, IndexRecord
 
 Progress = Callable[[int], None]
+
+
+class Detector(Protocol):
+    """Finds episodes and retrospective telling in an entry (``ingest/episodes.py``)."""
+
+    def detect(
+        self, text: str, sentences: Sequence[tuple[int, int]], vectors: np.ndarray | None = None
+    ) -> Sequence[Found]: ...
+
+    def is_origin(
+        self, text: str, sentences: Sequence[tuple[int, int]], vectors: np.ndarray | None = None
+    ) -> bool: ...
 
 
 def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
@@ -46,6 +59,7 @@ class Indexer:
         chunk_max_words: int = 90,
         batch_size: int = 64,
         tagger: Tagger | None = None,
+        detector: Detector | None = None,
     ):
         self.sessions = sessions
         self.index = index
@@ -54,6 +68,7 @@ class Indexer:
         self.chunk_max_words = chunk_max_words
         self.batch_size = batch_size
         self.tagger = tagger
+        self.detector = detector
 
     def index_entries(
         self, user_id: str, entry_pks: Sequence[int], progress: Progress | None = None
@@ -118,8 +133,11 @@ class Indexer:
             self.index.delete_entries(user_id, [e.entry_id for e in entries])
             self.index.upsert(records)
             store.replace_chunks_of(planned)
+            found = self._episodes(planned, tagged)
             if tagged:
                 write_entry_tags(session, user_id, tagged)
+            if found:
+                write_episodes(session, user_id, found)
             store.mark_indexed(entries)
             session.commit()
             return len(records)
@@ -147,6 +165,31 @@ class Indexer:
         verdicts = UserLabels(session, user_id).verdicts([e.entry_id for e, _ in planned])
         metas = {e.entry_id: chunk_metadata(t, verdicts.get(e.entry_id, {})) for e, t in tagged}
         return tagged, metas
+
+    def _episodes(
+        self,
+        planned: Sequence[tuple[Entry, list[Chunk]]],
+        tagged: Sequence[tuple[Entry, EntryTags]],
+    ) -> list[tuple[Entry, Sequence[Found]]]:
+        """Each entry's episodes, from its chunks and their vectors (nothing embedded again);
+        an entry told mainly in retrospect gets the ``origin`` era, whatever the era rules
+        said (the detector reads retrospective telling the rules miss)."""
+        if self.detector is None:
+            return []
+        tags = {e.pk: t for e, t in tagged}
+        out: list[tuple[Entry, Sequence[Found]]] = []
+        for e, cs in planned:
+            spans = [(c.start, c.end) for c in cs]
+            vectors = (
+                np.stack([np.frombuffer(c.embedding or b"", dtype=np.float32) for c in cs])
+                if cs
+                else None
+            )
+            out.append((e, self.detector.detect(e.text, spans, vectors)))
+            t = tags.get(e.pk)
+            if t is not None and cs and self.detector.is_origin(e.text, spans, vectors):
+                t.era = "origin"
+        return out
 
     def pending(self, user_id: str) -> list[int]:
         with self.sessions() as session:

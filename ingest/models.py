@@ -7,10 +7,21 @@ module and is imported here, and gets a migration (``trustlens db revision``).
 
 from __future__ import annotations
 
+from ingest.episodes_store import EpisodeRow
 from ingest.experiments_store import TrustExperiment
 from ingest.labels_store import ChunkLabel, LabelCorrection
 from ingest.store import ApiKey, Base, Chunk, Entry, IndexState, User
 
 metadata = Base.metadata
 
-TABLES = (User, ApiKey, Entry, Chunk, IndexState, ChunkLabel, LabelCorrection, TrustExperiment)
+TABLES = (
+    User,
+    ApiKey,
+    Entry,
+    Chunk,
+    IndexState,
+    ChunkLabel,
+    LabelCorrection,
+    TrustExperiment,
+    EpisodeRow,
+)

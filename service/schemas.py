@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -23,3 +23,12 @@ class Citation(BaseModel):
     entry_id: str = Field(description="The id of the person's own entry.")
     date: str = Field(description="The entry's date, YYYY-MM-DD.")
     quote: str = Field(description="An exact substring of that entry's text.")
+
+
+def until_not_before_since(until: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    """The one check of a request's day range, as a field validator of ``until`` (so the
+    422 names the field: "until: ...")."""
+    since = info.data.get("since")
+    if since and until and since > until:
+        raise ValueError("since must not be after until")
+    return until

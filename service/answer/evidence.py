@@ -46,7 +46,7 @@ class EvidencePolicy:
 
 
 def widen(ev: Evidence, entry_text: str, after: int = 1) -> Evidence:
-    """The chunk plus the sentence(s) that follow it in the entry.
+    """The chunk's whole sentence(s) plus the sentence(s) that follow it in the entry.
 
     Chunks are about a sentence long, which sharpens retrieval, but what a person did
     usually comes in the sentence after what happened; quoting from the wider window
@@ -55,9 +55,11 @@ def widen(ev: Evidence, entry_text: str, after: int = 1) -> Evidence:
     if entry_text[ev.start : ev.end] != ev.text:
         return ev  # index out of step with the store: keep what was retrieved
     spans = sentence_spans(entry_text)
+    # From the start of the sentence the chunk begins in: a quote is whole sentences.
+    start = next((s.start for s in spans if s.start <= ev.start < s.end), ev.start)
     following = [s for s in spans if s.start >= ev.end][:after]
     end = following[-1].end if following else ev.end
-    return replace(ev, end=end, text=entry_text[ev.start : end])
+    return replace(ev, start=start, end=end, text=entry_text[start:end])
 
 
 def select_evidence(
@@ -121,7 +123,11 @@ def topic_of(question: str) -> str:
         for w in re.findall(r"[A-Za-z][A-Za-z'-]*", question)
         if len(w) > 2 and w.lower() not in _PLAIN_WORDS and w.lower() not in GENERIC_QUESTION_WORDS
     ]
-    words = list(dict.fromkeys(words))[:4]
+    return quoted_list(list(dict.fromkeys(words))[:4])
+
+
+def quoted_list(words: list[str]) -> str:
+    """'"a"', '"a" or "b"', '"a", "b" or "c"'; "that" for none."""
     if not words:
         return "that"
     quoted = [f'"{w}"' for w in words]

@@ -1,11 +1,12 @@
 """``POST /v1/ask`` (the same JSON as ``trustlens ask --json``) and ``POST /v1/ask/stream``:
 the answer chain's steps as server-sent events, then the answer.
 
-Events, in order: ``step`` (``plan``, ``retrieve`` with the chunk count, ``draft`` with
-the claim count, ``check``), then one ``answer`` whose data is exactly the JSON of
-``POST /v1/ask``. A failure ends the stream with an ``error`` event holding a problem
-document. Steps carry counts only, never text: a frontend shows progress while the
-chain runs, and the answer when it is checked.
+Events, in order: ``step`` (``plan`` with the plan of the answer: kind, period, people,
+labels; ``retrieve`` with the chunk count, ``draft`` with the claim count, ``check``), then
+one ``answer`` whose data is exactly the JSON of ``POST /v1/ask``. A failure ends the
+stream with an ``error`` event holding a problem document. Steps carry the plan and
+counts, never journal text: a frontend shows progress while the answer is built, and the
+answer when it is checked.
 
 The chain is observed, not changed: ``AskService.ask`` is called as it is, with a
 LangChain callback handler made ambient through the runnable-config context variable
@@ -35,7 +36,8 @@ log = logging.getLogger("trustlens.ask")
 
 STEPS = ("retrieve", "draft", "check")
 EXAMPLE = (
-    'event: step\ndata: {"step": "plan"}\n\n'
+    'event: step\ndata: {"step": "plan", "plan": {"kind": "habit", "since": null, '
+    '"until": null, "people": [], "labels": []}}\n\n'
     'event: step\ndata: {"step": "retrieve", "chunks": 12}\n\n'
     'event: step\ndata: {"step": "draft", "claims": 3}\n\n'
     'event: step\ndata: {"step": "check"}\n\n'
@@ -74,8 +76,6 @@ class StepEvents(BaseCallbackHandler):
         name = kwargs.get("name") or ""
         if name in STEPS:
             self.names[run_id] = name
-            if name == "retrieve" and "plan" not in self.sent:
-                self._send({"step": "plan"})
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         name = self.names.pop(run_id, None)
@@ -86,9 +86,11 @@ class StepEvents(BaseCallbackHandler):
             data["chunks"] = len(outputs.get("docs") or [])
         elif name == "draft":
             data["claims"] = len(getattr(outputs, "claims", []) or [])
-        self._send(data)
+        self.send(data)
 
-    def _send(self, data: dict[str, Any]) -> None:
+    def send(self, data: dict[str, Any]) -> None:
+        if data["step"] in self.sent:
+            return
         self.sent.add(data["step"])
         self.emit(sse("step", data))
 
@@ -119,9 +121,12 @@ async def ask_stream(body: AskRequest, user: CurrentUser, asker: AskDep) -> Even
         loop.call_soon_threadsafe(queue.put_nowait, chunk)
 
     def work() -> None:
-        token = var_child_runnable_config.set({"callbacks": [StepEvents(emit)]})
+        steps = StepEvents(emit)
+        token = var_child_runnable_config.set({"callbacks": [steps]})
         try:
-            resp = asker.ask(user.id, body.question, since=body.since, until=body.until)
+            resp = asker.ask(
+                user.id, body.question, since=body.since, until=body.until, on_step=steps.send
+            )
             emit(sse("answer", resp.model_dump(mode="json")))
         except Exception as exc:  # the stream has started: report in-band
             log.error("ask stream failed: %s", type(exc).__name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from service.safety.schemas import Safety
-from service.schemas import Citation
+from service.schemas import Citation, until_not_before_since
 
 Mode = Literal["extractive", "llm"]
 MAX_QUESTION_CHARS = 2000  # the schema's ceiling; TRUSTLENS_MAX_QUESTION_CHARS may be lower
@@ -23,14 +23,7 @@ class AskRequest(BaseModel):
     since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
     until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
 
-    @field_validator("until")
-    @classmethod
-    def _range(cls, until: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        # A field validator (not a model one) so the 422 names the field: "until: ...".
-        since = info.data.get("since")
-        if since and until and since > until:
-            raise ValueError("since must not be after until")
-        return until
+    _range = field_validator("until")(until_not_before_since)
 
 
 class BehaviorPublic(BaseModel):
@@ -40,6 +33,20 @@ class BehaviorPublic(BaseModel):
     count: int = Field(description="Episodes in which it occurs.")
     of: int = Field(description="Episodes of the trigger in all.")
     citations: list[Citation] = Field(description="One per counted episode.")
+
+
+Kind = Literal["habit", "origin", "progress", "person", "pattern", "past_present", "lookup"]
+
+
+class AskPlan(BaseModel):
+    """How the question was understood: its kind, its period (resolved against the
+    journal's own dates) and whom and which labels it is about."""
+
+    kind: Kind
+    since: dt.date | None = None
+    until: dt.date | None = None
+    people: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
 
 
 class AskResponse(BaseModel):
@@ -56,4 +63,7 @@ class AskResponse(BaseModel):
     behaviors: list[BehaviorPublic] = Field(
         default_factory=list,
         description="For 'what do I usually do when ...' questions: counted responses.",
+    )
+    plan: AskPlan | None = Field(
+        default=None, description="How the question was understood (none for a safety answer)."
     )

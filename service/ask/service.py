@@ -7,6 +7,8 @@ check is the last step for every answerer, so nothing unbacked leaves this chain
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
@@ -17,17 +19,22 @@ from ingest.store import UserEntries
 from service.answer.evidence import (
     Evidence,
     EvidencePolicy,
+    quoted_list,
     select_evidence,
     topic_of,
     widen,
 )
-from service.answer.grounding import finalize
-from service.answer.models import Draft
-from service.ask.schemas import AskResponse, Mode
+from service.answer.grounding import check_citations, finalize
+from service.answer.models import Draft, abstention
+from service.ask.answers import habit, origin, pattern, person, progress
+from service.ask.answers.common import Drafted, Period
+from service.ask.periods import resolve_period, strip_period
+from service.ask.planner import JournalVocabulary, Plan, plan_question
+from service.ask.schemas import AskPlan, AskResponse, Mode
 from service.errors import check_free_text
 from service.insight.habits import habit_answer, past_present_answer
 from service.insight.reflect import is_past_present_question
-from service.insight.service import InsightService
+from service.insight.service import InsightService, Journal
 from service.query import QueryPlan, plan_query
 from service.retrieval.factory import Retrievers
 from service.retrieval.hybrid import HybridRetriever
@@ -114,14 +121,18 @@ class AskService:
         question: str,
         since: dt.date | None = None,
         until: dt.date | None = None,
+        on_step: StepSink | None = None,
     ) -> AskResponse:
         """The safety gate first: crisis language gets resources, not an insight (nothing
-        is retrieved or generated); gentler "concern" adds them to the answer."""
+        is retrieved or generated); gentler "concern" adds them to the answer.
+
+        ``on_step`` (the stream) hears each step as it happens: the plan, then retrieve,
+        draft and check with counts only, never text."""
         self.check_question(question)
         safety = self.gate.check(question)
         if safety is not None and safety.level == "crisis":
             return safety_response(question, self.answerer.mode, safety)
-        resp = self._answer(user_id, question, since, until)
+        resp = self._answer(user_id, question, since, until, on_step or _ignore)
         return resp.model_copy(update={"safety": safety}) if safety else resp
 
     def check_question(self, question: str) -> None:
@@ -134,16 +145,44 @@ class AskService:
         question: str,
         since: dt.date | None,
         until: dt.date | None,
+        on_step: StepSink,
     ) -> AskResponse:
+        """Plan (kind, period, people, labels), then answer by kind from the person's own
+        entries, labels and episodes; look-ups (and kinds with nothing to count) go
+        through the retrieval chain. Every answer is checked by the grounding checker."""
+        j = self.insight.journal(user_id)
+        period, text = _period(question, j, since, until)
+        plan = plan_question(text, JournalVocabulary.from_texts(j.texts.values()))
+        public = AskPlan(
+            kind=plan.kind,
+            since=period.since,
+            until=period.until,
+            people=list(plan.people),
+            labels=list(plan.labels),
+        )
+        on_step({"step": "plan", "plan": public.model_dump(mode="json")})
+        if plan.subject_missing:
+            resp = abstention(question, self.answerer.mode, _as_asked(question, plan))
+        elif plan.kind == "past_present" and period.since is None and period.until is None:
+            resp = self._past_present(user_id, question) or self._lookup(user_id, question, period)
+        else:
+            drafted = _draft(j, plan, period)
+            if drafted is None:
+                resp = self._lookup(user_id, question, period)
+            else:
+                on_step({"step": "retrieve", "chunks": len(drafted.citations)})
+                on_step({"step": "draft", "claims": 1 + len(drafted.behaviors)})
+                resp = _grounded(question, self.answerer.mode, drafted, j, period)
+                on_step({"step": "check"})
+        return resp.model_copy(update={"plan": public})
+
+    def _lookup(self, user_id: str, question: str, period: Period) -> AskResponse:
+        """The retrieval chain (the question's own words, bounded by its period)."""
         plan = plan_query(question)
-        if since is None and until is None and _is_past_present(question):
-            reflected = self._past_present(user_id, question)
-            if reflected is not None:
-                return reflected
-        retriever = self.retrievers.for_user(user_id, since=since, until=until)
+        retriever = self.retrievers.for_user(user_id, since=period.since, until=period.until)
         chain = build_answer_chain(retriever, self.answerer, self.sessions, self.policy)
         resp: AskResponse = chain.invoke(question)
-        if plan.habit and plan.labels and since is None and until is None:
+        if plan.habit and plan.labels and period.since is None and period.until is None:
             resp = self._with_behaviours(user_id, plan, resp)
         return resp
 
@@ -199,3 +238,71 @@ def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
         citations=[],
         safety=safety,
     )
+
+
+StepSink = Callable[[dict[str, Any]], None]
+
+
+def _ignore(_: dict[str, Any]) -> None:
+    return None
+
+
+def _period(
+    question: str, j: Journal, since: dt.date | None, until: dt.date | None
+) -> tuple[Period, str]:
+    """The period: the request's own since/until, else a time expression in the question
+    resolved against the journal's last entry date (not today's). Returns it with the
+    question's text without that expression, for planning and matching."""
+    if since is not None or until is not None:
+        return Period(since, until), question
+    anchor = max((dt.date.fromisoformat(d) for d in j.dates.values()), default=None)
+    found = resolve_period(question, anchor)
+    if found is None:
+        return Period(), question
+    return Period(found.since, found.until), strip_period(question, found)
+
+
+def _draft(j: Journal, plan: Plan, period: Period) -> Drafted | None:
+    """The answer of a kind the journal's structure answers; None sends it to retrieval."""
+    if plan.kind == "habit":
+        return habit.answer(j, plan, period)
+    if plan.kind == "origin":
+        return origin.answer(j, period)
+    if plan.kind == "progress":
+        return progress.answer(j, plan, period)
+    if plan.kind == "person":
+        return person.answer(j, plan.people, period)
+    if plan.kind == "pattern" and plan.labels:
+        return pattern.answer(j, plan, period)
+    return None
+
+
+def _grounded(question: str, mode: Mode, d: Drafted, j: Journal, period: Period) -> AskResponse:
+    """Only citations backed verbatim by the person's own entries, inside the period; a
+    count stays only while every counted episode keeps its citation."""
+    inside = {e: t for e, t in j.texts.items() if period.holds(j.dates[e])}
+    cites = check_citations(d.citations, inside, j.dates)
+    if not cites:
+        return abstention(question, mode, "this")
+    behaviours = []
+    for b in d.behaviors:
+        checked = check_citations(b.citations, inside, j.dates)
+        if len(checked) == len(b.citations):
+            behaviours.append(b.model_copy(update={"citations": checked}))
+    return AskResponse(
+        question=question,
+        answer=d.render(),
+        abstained=False,
+        mode=mode,
+        citations=cites,
+        behaviors=behaviours,
+    )
+
+
+def _as_asked(question: str, plan: Plan) -> str:
+    """The missing subjects as the question spells them, quoted: '"Jonah"'."""
+    words = []
+    for term in plan.subject_missing:
+        m = re.search(rf"\b{re.escape(term)}\b", question, re.IGNORECASE)
+        words.append(m.group(0) if m else term)
+    return quoted_list(words)

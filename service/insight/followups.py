@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from ingest.labels_store import EntryLabels
 from prompts import load_yaml
+from service.insight.quotes import tidy
 from service.insight.reflect import MIN_ECHO_SIMILARITY, Candidate
 from service.insight.schemas import Followup
 from service.schemas import Citation
@@ -103,8 +104,10 @@ class _Questions:
         if not quote or eid in self.used or len(self.out) >= MAX_FOLLOWUPS:
             return
         self.used.add(eid)
-        question = str(self.templates[kind]).format(
-            date=el.date.isoformat(), month=_month(el.date), quote=quote
+        question = tidy(
+            str(self.templates[kind]).format(
+                date=el.date.isoformat(), month=_month(el.date), quote=quote
+            )
         )
         cite = Citation(entry_id=eid, date=el.date.isoformat(), quote=quote)
         self.out.append(Followup(kind=kind, question=question, citations=[cite]))

@@ -17,6 +17,7 @@ from functools import lru_cache
 from prompts import load_yaml
 from service.ask.schemas import BehaviorPublic
 from service.insight.episodes import Behaviour
+from service.insight.quotes import tidy
 from service.insight.schemas import ReflectResponse
 from service.schemas import Citation
 
@@ -80,7 +81,9 @@ def past_present_answer(r: ReflectResponse) -> tuple[str, list[Citation]]:
         return "", []
     lines = []
     first = next((e for e in r.echoes if e.era == "origin"), r.echoes[0])
-    lines.append(f'This echoes something you wrote on {first.date} ({first.era}): "{first.quote}".')
+    lines.append(
+        tidy(f'This echoes something you wrote on {first.date} ({first.era}): "{first.quote}".')
+    )
     cites = [Citation(entry_id=first.entry_id, date=first.date, quote=first.quote)]
     for s in r.same:
         lines.append(f"Same then and now: {s.statement}")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from ingest.labels_store import EntryLabels
 from prompts import asset_files, chosen_version, load_yaml
 from service.errors import UnknownPractice
-from service.insight.quotes import label_quotes
+from service.insight.quotes import label_quotes, tidy
 from service.insight.schemas import PracticeQuestion, PracticeResponse
 
 
@@ -87,7 +87,7 @@ def personalise(
         out.append(
             PracticeQuestion(
                 id=q.id,
-                question=q.personalised.format(date=best.date, quote=best.quote),
+                question=tidy(q.personalised.format(date=best.date, quote=best.quote)),
                 plain=q.text,
                 personalised=True,
                 citations=[best.citation()],

@@ -17,12 +17,22 @@ import numpy as np
 
 from ingest.experiments_store import TrustExperiment
 from ingest.labels_store import EntryLabels
-from service.insight.schemas import Direction, LabelCount, MonthProgress, ProgressReport, Trend
+from service.insight.schemas import (
+    Change,
+    Direction,
+    LabelCount,
+    MonthProgress,
+    ProgressReport,
+    Third,
+    Thirds,
+    Trend,
+)
 from service.taxonomy import load_taxonomy
 
 # A change of this many labels per entry between the first and the last months is
 # treated as real rather than noise; below it the trend reads "steady".
 MIN_CHANGE = 0.15
+CHANGE_EPSILON = 0.05  # per entry: a smaller difference between the thirds reads "same"
 TREND_WINDOW = 3  # months at each end compared for the trend
 
 
@@ -76,10 +86,12 @@ def build_progress(
     totals = {n: sum(m.patterns[n].count for m in months) for n in pattern_names}
     totals |= {n: sum(m.repair[n].count for m in months) for n in repair_names}
     done = [x for x in experiments if x.recorded_at is not None]
+    split = build_thirds(list(labels.values()))
     return ProgressReport(
         months=months,
         totals=totals,
-        trend=_trend([m for m in months if m.entries]),
+        thirds=split,
+        trend=_trend([m for m in months if m.entries], split),
         experiments={
             "planned": len(experiments),
             "recorded": len(done),
@@ -100,7 +112,50 @@ def _series(values: list[float]) -> dict[str, float]:
     }
 
 
-def _trend(months: list[MonthProgress]) -> Trend:
+def _per_entry(els: list[EntryLabels], group: str) -> float:
+    tax = load_taxonomy()
+    n = sum(1 for e in els for name in e.labels if tax.get(name) and tax[name].group == group)
+    return round(n / len(els), 3) if els else 0.0
+
+
+def _change(before: float, after: float) -> Change:
+    if after - before > CHANGE_EPSILON:
+        return "up"
+    if before - after > CHANGE_EPSILON:
+        return "down"
+    return "same"
+
+
+def build_thirds(labels: list[EntryLabels]) -> Thirds | None:
+    """The earliest third of the entries (by count, in date order) against the latest
+    third: how many defensive patterns and repair signals each shows per entry."""
+    els = sorted(labels, key=lambda e: (e.date, e.entry_id))
+    k = len(els) // 3
+    if k == 0:
+        return None
+
+    def third(part: list[EntryLabels]) -> Third:
+        return Third(
+            first_date=part[0].date.isoformat(),
+            last_date=part[-1].date.isoformat(),
+            entries=len(part),
+            defensive_per_entry=_per_entry(part, "patterns"),
+            repair_per_entry=_per_entry(part, "repair"),
+            entry_ids=[e.entry_id for e in part],
+        )
+
+    early, late = third(els[:k]), third(els[-k:])
+    return Thirds(
+        earliest=early,
+        latest=late,
+        defensive=_change(early.defensive_per_entry, late.defensive_per_entry),
+        repair=_change(early.repair_per_entry, late.repair_per_entry),
+    )
+
+
+def _trend(months: list[MonthProgress], split: Thirds | None = None) -> Trend:
+    if split is not None:
+        return _trend_of_thirds(split, months)
     if len(months) < 2:
         return Trend(
             direction="not enough data",
@@ -124,6 +179,27 @@ def _trend(months: list[MonthProgress]) -> Trend:
         f"{r['first']:.2f} to {r['last']:.2f} per entry (first and last "
         f"{min(TREND_WINDOW, max(1, len(months) // 2))} months with entries)."
     )
+    return Trend(direction=direction, summary=summary, defensive_per_entry=d, repair_per_entry=r)
+
+
+def _trend_of_thirds(t: Thirds, months: list[MonthProgress]) -> Trend:
+    e, la = t.earliest, t.latest
+    score = (la.repair_per_entry - e.repair_per_entry) - (
+        la.defensive_per_entry - e.defensive_per_entry
+    )
+    direction: Direction = (
+        "improving" if score >= MIN_CHANGE else "worsening" if score <= -MIN_CHANGE else "steady"
+    )
+    summary = (
+        f"Your earliest entries ({e.first_date} to {e.last_date}) show "
+        f"{e.defensive_per_entry:.2f} defensive patterns and {e.repair_per_entry:.2f} repair "
+        f"signals per entry; your latest ({la.first_date} to {la.last_date}) show "
+        f"{la.defensive_per_entry:.2f} and {la.repair_per_entry:.2f}."
+    )
+    d = _series([m.defensive_per_entry for m in months]) if months else {}
+    r = _series([m.repair_per_entry for m in months]) if months else {}
+    d |= {"earliest_third": e.defensive_per_entry, "latest_third": la.defensive_per_entry}
+    r |= {"earliest_third": e.repair_per_entry, "latest_third": la.repair_per_entry}
     return Trend(direction=direction, summary=summary, defensive_per_entry=d, repair_per_entry=r)
 
 

@@ -8,9 +8,11 @@ carries its id and date, so the grounding checker can verify it like any other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ingest.chunking import sentence_spans
 from ingest.labels_store import EntryLabels
 from service.schemas import Citation
 
@@ -64,3 +66,35 @@ def label_quotes(
             )
         )
     return sorted(out, key=lambda q: (-q.score, q.date, q.entry_id))
+
+
+MIN_QUOTE_WORDS = 5
+
+
+def whole_sentences(text: str, start: int, end: int, min_words: int = MIN_QUOTE_WORDS) -> str:
+    """The sentence(s) of ``text`` covering ``start:end``, grown to at least ``min_words``
+    words with the next (else the previous) sentence: a quote shows what happened, never a
+    fragment ("I didn't." says nothing on its own). Always a verbatim slice of ``text``."""
+    spans = [(s.start, s.end) for s in sentence_spans(text)] or [(0, len(text))]
+    first = next((i for i, (a, b) in enumerate(spans) if b > start), len(spans) - 1)
+    last = next((i for i, (a, b) in enumerate(spans) if b >= end), len(spans) - 1)
+    last = max(last, first)
+
+    def words(i: int, j: int) -> int:
+        return len(text[spans[i][0] : spans[j][1]].split())
+
+    while words(first, last) < min_words and (first > 0 or last < len(spans) - 1):
+        if last < len(spans) - 1:
+            last += 1
+        else:
+            first -= 1
+    return text[spans[first][0] : spans[last][1]].strip()
+
+
+_DOUBLED = re.compile(r"([.!?…])([\"”’'])[.,;]")
+
+
+def tidy(text: str) -> str:
+    """No doubled punctuation where a quote ends a sentence: 'you wrote "I left."' and
+    not 'you wrote "I left.".' (the quote itself stays verbatim)."""
+    return _DOUBLED.sub(r"\1\2", text)

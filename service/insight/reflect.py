@@ -23,7 +23,7 @@ from functools import lru_cache
 
 from ingest.labels_store import EntryLabels
 from prompts import load_yaml
-from service.insight.quotes import label_quotes
+from service.insight.quotes import label_quotes, tidy, whole_sentences
 from service.insight.schemas import Echo, Era, ReflectResponse, Statement
 from service.schemas import Citation
 from service.taxonomy import load_taxonomy
@@ -108,7 +108,7 @@ def reflect(
         )
     anchor = next((e for e in echoes if e.era == "origin"), echoes[0])
     questions = [
-        tmpl.format(date=anchor.date, quote=anchor.quote, year=anchor.date[:4])
+        tidy(tmpl.format(date=anchor.date, quote=anchor.quote, year=anchor.date[:4]))
         for tmpl in _questions()["with_echo"]
     ]
     return ReflectResponse(
@@ -186,7 +186,7 @@ def _echo(
         entry_id=c.entry_id,
         date=el.date.isoformat(),
         era=era_of(c),
-        quote=texts[c.entry_id][c.start : c.end].strip(),
+        quote=whole_sentences(texts[c.entry_id], c.start, c.end),
         similarity=round(c.similarity, 3),
         shared=sorted(set(el.labels) & now_labels),
     )

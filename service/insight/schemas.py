@@ -81,11 +81,37 @@ class Trend(BaseModel):
     repair_per_entry: dict[str, float]
 
 
+Change = Literal["up", "down", "same"]
+
+
+class Third(BaseModel):
+    """The earliest or the latest third of the person's entries (by count, in date order)."""
+
+    first_date: str
+    last_date: str
+    entries: int
+    defensive_per_entry: float
+    repair_per_entry: float
+    entry_ids: list[str]
+
+
+class Thirds(BaseModel):
+    earliest: Third
+    latest: Third
+    defensive: Change = Field(description="Defensive patterns per entry, latest vs earliest.")
+    repair: Change = Field(description="Repair signals per entry, latest vs earliest.")
+
+
 class ProgressReport(BaseModel):
     months: list[MonthProgress]
     totals: dict[str, int]
     trend: Trend
     experiments: dict[str, int]
+    thirds: Thirds | None = Field(
+        default=None,
+        description="The earliest third of the entries against the latest third; the trend "
+        "is read from it. Null below three entries.",
+    )
 
 
 class Followup(BaseModel):

@@ -8,11 +8,12 @@ the user-scoped accessors only, so the features cannot see another person's writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.episodes_store import StoredEpisode, UserEpisodes
 from ingest.experiments_store import UserExperiments
 from ingest.labels_store import EntryLabels, LabelSpan, UserLabels
 from ingest.store import UserEntries
@@ -46,6 +47,7 @@ class Journal:
     dates: dict[str, str]
     labels: dict[str, EntryLabels]
     spans: dict[str, list[LabelSpan]]
+    episodes: list[StoredEpisode] = field(default_factory=list)
 
     def era_at(self, entry_id: str, offset: int) -> str | None:
         """The era of the sentence at ``offset`` (a memory told inside a present entry)."""
@@ -78,11 +80,13 @@ class InsightService:
             store = UserLabels(session, user_id)
             labels = store.entry_labels()
             spans = store.spans()
+            episodes = UserEpisodes(session, user_id).all()
         return Journal(
             texts={e.entry_id: e.text for e in entries},
             dates={e.entry_id: e.date.isoformat() for e in entries},
             labels=labels,
             spans=spans,
+            episodes=episodes,
         )
 
     # ---------------------------------------------------------------- episodes

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, field_validator
+
+from service.schemas import until_not_before_since
 
 
 class SearchRequest(BaseModel):
@@ -17,13 +19,7 @@ class SearchRequest(BaseModel):
         default="hybrid", description="hybrid (default), dense vectors only, or BM25 only."
     )
 
-    @field_validator("until")
-    @classmethod
-    def _range(cls, until: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        since = info.data.get("since")
-        if since and until and since > until:
-            raise ValueError("since must not be after until")
-        return until
+    _range = field_validator("until")(until_not_before_since)
 
     model_config = {
         "json_schema_extra": {

@@ -1,0 +1,75 @@
+"""What every kind of answer shares: the drafted answer, its rendering, quotes, periods.
+
+An answer reads as a person would want it: one to three sentences that say what the
+journal shows, then the evidence, each a dated quote of whole sentences (never a fragment
+under five words). Citations carry exactly those quotes, so the grounding checker can
+verify every one against the entry's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from service.ask.schemas import BehaviorPublic
+from service.insight.quotes import whole_sentences
+from service.insight.service import Journal
+from service.schemas import Citation
+
+MAX_EVIDENCE_LINES = 6
+
+
+@dataclass(frozen=True)
+class Period:
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def holds(self, date: str | dt.date) -> bool:
+        d = dt.date.fromisoformat(date) if isinstance(date, str) else date
+        return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
+
+
+@dataclass
+class Drafted:
+    """An answer before rendering: the summary, the evidence lines, every citation."""
+
+    summary: str
+    citations: list[Citation] = field(default_factory=list)
+    evidence: list[Citation] = field(default_factory=list)  # shown under the summary
+    behaviors: list[BehaviorPublic] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [self.summary.strip()]
+        shown = self.evidence or self.citations
+        if shown:
+            lines.append("")
+            lines += [f'- {c.date}: "{c.quote}"' for c in shown[:MAX_EVIDENCE_LINES]]
+        return "\n".join(lines)
+
+
+def cite(j: Journal, entry_id: str, start: int, end: int) -> Citation:
+    """A citation of the whole sentence(s) around ``start:end`` of one entry."""
+    text = j.texts[entry_id]
+    return Citation(
+        entry_id=entry_id, date=j.dates[entry_id], quote=whole_sentences(text, start, end)
+    )
+
+
+def first_sentence(j: Journal, entry_id: str) -> Citation:
+    return cite(j, entry_id, 0, 1)
+
+
+def entries_in(j: Journal, period: Period) -> list[str]:
+    """The person's entry ids inside the period, oldest first."""
+    return sorted((e for e in j.texts if period.holds(j.dates[e])), key=lambda e: (j.dates[e], e))
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 time", "3 times"; words ending in -y take -ies ("2 entries")."""
+    if n == 1:
+        return f"1 {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def span_of(d: dt.date | str) -> str:
+    return d if isinstance(d, str) else d.isoformat()

@@ -1,0 +1,101 @@
+"""Habit questions ("what do I usually do when someone lets me down?"): counted episodes.
+
+A habit is counted over the person's stored episodes (``ingest/episodes.py`` found them at
+ingest: what someone did, and what the writer did about it), not read from the passages
+that happen to resemble the question. The episodes are those of the question's situation:
+its feeling family (being let down covers cancelled plans, broken promises, lies, credit
+taken, secrets passed on, being forgotten or left out), the person it names, and its
+period. Only the writer's own responses count as behaviour; each count cites one episode.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ingest.episodes_store import StoredEpisode
+from service.ask.answers.common import Drafted, Period, cite, plural
+from service.ask.planner import Plan
+from service.ask.schemas import BehaviorPublic
+from service.insight.habits import behaviour_phrases, second_person
+from service.insight.service import Journal
+from service.schemas import Citation
+
+MAX_TRIGGER_WORDS = 12
+
+
+def mentions(j: Journal, e: StoredEpisode, names: set[str]) -> bool:
+    """The episode is about one of ``names``: its doer, or its trigger sentence."""
+    if e.by and e.by.lower() in names:
+        return True
+    a, b = e.trigger
+    sentence = j.texts[e.entry_id][a:b].lower()
+    return any(n in sentence.split() or n in sentence for n in names)
+
+
+def select(j: Journal, plan: Plan, period: Period) -> list[StoredEpisode]:
+    """The episodes a habit question is about, with a response the writer describes."""
+    eps = [
+        e
+        for e in j.episodes
+        if e.entry_id in j.texts and period.holds(e.date) and e.response is not None
+    ]
+    if plan.feeling is not None:
+        eps = [e for e in eps if e.family == plan.feeling]
+    if plan.people:
+        names = {p.lower() for p in plan.people}
+        eps = [e for e in eps if mentions(j, e, names)]
+    return eps
+
+
+def _when(plan: Plan) -> str:
+    trigger = (plan.trigger or "").strip().rstrip("?.! ")
+    if not trigger or len(trigger.split()) > MAX_TRIGGER_WORDS:
+        return "When you feel let down" if plan.feeling == "let_down" else "In these moments"
+    return "When " + second_person(trigger)
+
+
+def answer(j: Journal, plan: Plan, period: Period) -> Drafted | None:
+    """Counted responses over the situation's episodes; None when there are none."""
+    eps = select(j, plan, period)
+    if not eps:
+        return None
+    counted = [e for e in eps if e.response_label]
+    by_label: dict[str, list[StoredEpisode]] = {}
+    for e in counted:
+        by_label.setdefault(str(e.response_label), []).append(e)
+    ranked = sorted(by_label.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    phrases = behaviour_phrases()
+
+    def quote(e: StoredEpisode) -> Citation:
+        a, b = e.response or e.trigger
+        return cite(j, e.entry_id, a, b)
+
+    behaviors = [
+        BehaviorPublic(pattern=label, count=len(es), of=len(eps), citations=[quote(e) for e in es])
+        for label, es in ranked
+    ]
+    citations = list({e.entry_id: quote(e) for e in eps}.values())
+    summary = _summary(_when(plan), ranked, len(eps), phrases)
+    evidence = [c for b in behaviors for c in b.citations[: 2 if b is behaviors[0] else 1]]
+    return Drafted(summary, citations, evidence or citations, behaviors)
+
+
+def _summary(
+    when: str, ranked: list[tuple[str, list[StoredEpisode]]], total: int, phrases: dict[str, str]
+) -> str:
+    times = plural(total, "time")
+    if not ranked:
+        return f"{when}, your journal tells it {times}, but not what you did about it."
+    (top, top_eps), rest = ranked[0], ranked[1:]
+    what = phrases.get(top, top.replace("_", " "))
+    lead = "most often" if len(top_eps) > 1 else "once"
+    text = f"{when}, you {lead} {what} ({len(top_eps)} of the {times} you wrote about)."
+    if rest:
+        also = [f"{phrases.get(k, k.replace('_', ' '))} ({len(v)})" for k, v in rest[:2]]
+        text += " You also " + " and ".join(also) + "."
+    return text
+
+
+def top_label(eps: list[StoredEpisode]) -> str | None:
+    counts = Counter(e.response_label for e in eps if e.response_label)
+    return counts.most_common(1)[0][0] if counts else None
