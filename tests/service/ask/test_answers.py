@@ -27,7 +27,9 @@ WRITERS = sorted(p.name for p in DEV.iterdir() if p.is_dir())
 
 
 @pytest.fixture(scope="module")
-def journals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Container, dict[str, str]]]:
+def journals(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Container, dict[str, str]]]:
     data = tmp_path_factory.mktemp("answers")
     c = Container(Settings(data_dir=Path(data)), embeddings=WordHashEmbeddings())
     users = {}
