@@ -108,7 +108,7 @@ def _fold(text: str) -> str:
 
 
 def _singular(w: str) -> str:
-    if any(c.isdigit() for c in w):
+    if not w.isalpha():
         return w
     if len(w) > 4 and w.endswith("ies"):
         return w[:-3] + "y"
@@ -119,6 +119,7 @@ def _singular(w: str) -> str:
     return w
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(word: str) -> str:
     """The vocabulary key of a word: folded, without possessive or apostrophes, singular."""
     w = _POSSESSIVE.sub("", _fold(word)).replace("'", "")
@@ -189,12 +190,17 @@ class _Lexicon:
     weak_slots: tuple[re.Pattern[str], ...]
     time: tuple[re.Pattern[str], ...]
     idioms: tuple[re.Pattern[str], ...]
+    chat: dict[str, str]  # chat spellings: "wat" -> "what"
 
     def has(self, listname: str, word: str) -> bool:
         return word in self.words[listname]
 
     def any_of(self, word: str, *listnames: str) -> bool:
         return any(word in self.words[n] for n in listnames)
+
+    @cached_property
+    def cues(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(c for cues, _ in self.labels.values() for c in cues)
 
 
 _WORD_LISTS = (
@@ -210,16 +216,23 @@ _WORD_LISTS = (
     "stopwords",
     "common",
     "filler",
+    "journal_place_words",
 )
 
 
 def _compile(patterns: Iterable[str], macros: Mapping[str, str]) -> tuple[re.Pattern[str], ...]:
-    out = []
+    """The patterns, as one alternation when none names a group (one search instead of
+    many: the planner runs a few dozen pattern lists per question)."""
+    expanded = []
     for p in patterns:
         for name, value in macros.items():
             p = p.replace(f"<{name}>", value)
-        out.append(re.compile(p, re.IGNORECASE))
-    return tuple(out)
+        expanded.append(p)
+    if not expanded:
+        return ()
+    if any("(?P<" in p for p in expanded):
+        return tuple(re.compile(p) for p in expanded)
+    return (re.compile("|".join(f"(?:{p})" for p in expanded)),)
 
 
 def _word_set(words: Iterable[Any]) -> frozenset[str]:
@@ -249,17 +262,24 @@ def _load(version: str | None) -> _Lexicon:
     trig = data["trigger"]
     return _Lexicon(
         kinds={k: _compile(v, macros) for k, v in data["kinds"].items()},
-        trigger=_compile([trig["leading"], trig["clause"], trig["object"]], macros),
+        trigger=tuple(
+            p for key in ("leading", "clause", "object") for p in _compile([trig[key]], macros)
+        ),
         let_down=_compile(data["let_down"], macros),
         labels=_label_cues(data["labels"], macros),
         precedence={k: frozenset(v) for k, v in (data.get("label_precedence") or {}).items()},
         family={m: g for g, members in groups.items() for m in members},
         family_groups=groups,
-        words={name: _word_set(data[name]) for name in _WORD_LISTS},
+        words={
+            **{name: _word_set(data[name]) for name in _WORD_LISTS},
+            "name_before": _word_set(data["name_contexts"]["before"]),
+            "name_after": _word_set(data["name_contexts"]["after"]),
+        },
         strong_slots=_compile(data["name_slots"]["strong"], macros),
         weak_slots=_compile(data["name_slots"]["weak"], macros),
         time=_compile(data["time_expressions"], macros),
         idioms=_compile(data["idioms"], macros),
+        chat={str(k).lower(): str(v) for k, v in (data.get("chat_spellings") or {}).items()},
     )
 
 
@@ -286,6 +306,7 @@ class JournalVocabulary:
     spellings: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     owned: frozenset[str] = frozenset()  # things seen after my/our/the ("my dog")
     articled: Counter[str] = field(default_factory=Counter, repr=False, compare=False)
+    lowered: frozenset[str] = frozenset()  # written in lowercase mid-sentence at least once
     lowercase: bool = False  # written without capitals: names can't be told by case
 
     @classmethod
@@ -318,9 +339,15 @@ class JournalVocabulary:
         return self.spellings.get(norm, norm)
 
     def name_like(self, norm: str) -> bool:
-        """Used as names are: rarely after an article ("the", "a", "my")."""
+        """Used as names are. In a journal written in lowercase: rarely after an article
+        ("the", "a", "my"). Otherwise: never written in lowercase mid-sentence (a name only
+        seen opening sentences: "Tom took credit for my slides.")."""
         n = self.words.get(norm, 0)
-        return n > 0 and self.articled.get(norm, 0) / n < _NAME_ARTICLE_SHARE
+        if n == 0:
+            return False
+        if self.lowercase:
+            return self.articled.get(norm, 0) / n < _NAME_ARTICLE_SHARE
+        return norm not in self.lowered
 
     def _split_compound(self, word: str) -> bool:
         for i in range(3, len(word) - 2):
@@ -361,6 +388,7 @@ class _VocabularyBuilder:
         self.articled: Counter[str] = Counter()
         self.roles: set[str] = set()
         self.owned: set[str] = set()
+        self.name_evidence: Counter[str] = Counter()
         self.initial_caps = [0, 0]  # sentence-initial words capitalised, all
         self.pos = 0
 
@@ -370,6 +398,7 @@ class _VocabularyBuilder:
             self._count(t)
             self._case(toks, i)
             self._ownership(toks, i)
+            self._name_context(toks, i)
         self.pos += _ENTRY_GAP
 
     def _count(self, t: _Token) -> None:
@@ -395,13 +424,20 @@ class _VocabularyBuilder:
             self.low_mid[t.norm] += not t.text.isupper()
             return
         self.cap_mid[t.norm] += 1
-        if _after_place_word(toks, i, self.lex):
+        if not t.possessive and _after_place_word(toks, i, self.lex, "journal_place_words"):
             self.thing_mid[t.norm] += 1
+
+    def _name_context(self, toks: list[_Token], i: int) -> None:
+        """Count a word seen where names go: "with jas", "jas said"."""
+        before = i > 0 and self.lex.has("name_before", toks[i - 1].norm)
+        after = i + 1 < len(toks) and self.lex.has("name_after", toks[i + 1].norm)
+        if before or after:
+            self.name_evidence[toks[i].norm] += 1
 
     def _ownership(self, toks: list[_Token], i: int) -> None:
         key = _role_key(toks[i])
         lex = self.lex
-        is_role = key in lex.family or lex.any_of(key, "soft_roles", "hard_roles")
+        is_role = _is_role(key, lex)
         if not (is_role or lex.has("owned_things", key)):
             return
         prev = _before_modifiers(toks, i, lex)
@@ -416,11 +452,26 @@ class _VocabularyBuilder:
         return (
             caps > 0
             and caps >= self.low_mid[n]
-            and caps - things > things
+            and caps - things >= things
             and len(n) > 1
             and not any(c.isdigit() for c in n)
             and not lex.any_of(n, "stopwords", "generic", "common", "time_words", "titles")
         )
+
+    def _lowercase_names(self) -> set[str]:
+        """Names in a journal written in lowercase: seen twice where names go, rarely
+        after an article, not a common word."""
+        lex = self.lex
+        return {
+            n
+            for n, c in self.name_evidence.items()
+            if c >= 2
+            and self.articled[n] / self.words[n] < _NAME_ARTICLE_SHARE
+            and len(n) > 1
+            and not n.endswith("ing")
+            and not any(ch.isdigit() for ch in n)
+            and not lex.any_of(n, "stopwords", "generic", "common", "time_words", "modifiers")
+        }
 
     def build(self) -> JournalVocabulary:
         proper = frozenset(
@@ -430,20 +481,35 @@ class _VocabularyBuilder:
         )
         names = {n for n in self.cap_mid if self._is_name(n)}
         capitalised, initial = self.initial_caps
+        lowercase = initial > 0 and capitalised / initial < 0.5
+        if lowercase:
+            names |= self._lowercase_names()
         return JournalVocabulary(
             words=self.words,
             people=frozenset(names | self.roles),
             positions={n: tuple(p) for n, p in self.positions.items()},
             proper=proper,
-            spellings={n: c.most_common(1)[0][0] for n, c in self.surface.items()},
+            spellings={n: _spelling(n, c) for n, c in self.surface.items()},
             owned=frozenset(self.owned),
             articled=self.articled,
-            lowercase=initial > 0 and capitalised / initial < 0.5,
+            lowered=frozenset(n for n, c in self.low_mid.items() if c),
+            lowercase=lowercase,
         )
 
 
+def _is_role(key: str, lex: _Lexicon) -> bool:
+    return key in lex.family or lex.any_of(key, "soft_roles", "hard_roles")
+
+
+def _spelling(norm: str, surfaces: Counter[str]) -> str:
+    """The commonest way the journal writes a word, preferring its plain form ("nan"
+    over "nans", a possessive written without its apostrophe)."""
+    plain = [s for s in surfaces if _fold(s) == norm]
+    return max(plain or surfaces, key=lambda s: (surfaces[s], -len(s)))
+
+
 def _role_key(t: _Token) -> str:
-    return normalise(t.lower.replace("-", ""))
+    return normalise(t.lower.replace("-", "")) if "-" in t.lower else t.norm
 
 
 def _before_modifiers(toks: Sequence[_Token], i: int, lex: _Lexicon) -> _Token | None:
@@ -464,14 +530,18 @@ def _writers_own(prev: _Token | None, lex: _Lexicon) -> bool:
     return prev.norm in ("my", "our", "the") or not lex.has("determiners", prev.norm)
 
 
-def _after_place_word(toks: Sequence[_Token], i: int, lex: _Lexicon) -> bool:
+def _after_place_word(toks: Sequence[_Token], i: int, lex: _Lexicon, extra: str = "") -> bool:
     """A capitalised word (or run: "the Good Housekeeping") after the/in/at/from..."""
     j = i
     while j > 0 and toks[j - 1].cap and not toks[j].initial:
         j -= 1
-    if j != i and lex.has("place_words", toks[j].norm):
+
+    def place(t: _Token) -> bool:
+        return lex.has("place_words", t.norm) or (bool(extra) and lex.has(extra, t.norm))
+
+    if j != i and place(toks[j]):
         return True
-    return j > 0 and not toks[j].initial and lex.has("place_words", toks[j - 1].norm)
+    return j > 0 and not toks[j].initial and place(toks[j - 1])
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -493,6 +563,7 @@ class _Question:
     """One question being planned: its text, words and what has been found in it."""
 
     text: str
+    low: str  # lower-cased, same length
     toks: list[_Token]
     vocab: JournalVocabulary
     lex: _Lexicon
@@ -503,6 +574,7 @@ class _Question:
     consumed: set[int] = field(default_factory=set)
     blocked: set[int] = field(default_factory=set)  # in an idiom or a time expression
     timed: set[int] = field(default_factory=set)  # in a time expression
+    cued: set[int] = field(default_factory=set)  # in a label cue: behaviour, not subject
 
     def add_person(self, i: int, person: str) -> None:
         self.consumed.add(i)
@@ -521,19 +593,18 @@ class _Question:
 def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
     """Plan one question against the vocabulary of the asker's own journal."""
     lex = lexicon()
-    text = _SPACES.sub(" ", question.replace("’", "'")).strip()
+    text = _respell(_SPACES.sub(" ", question.replace("’", "'")).strip(), lex)
     q = _new_question(text, vocab, lex)
     _find_people(q)
     _find_missing_subjects(q)
-    core = _strip_time(text, lex)  # "last winter" is for periods.py, not the kind
-    labels = _labels(core, lex)
-    kind = _classify(core, q.named, labels, lex)
+    core = _Text(text).without(lex.time)  # "last winter" is for periods.py, not the kind
+    kind = _classify(q.low, core.low, q.named, lex)
     trigger = _trigger(core, lex) if kind == "habit" else None
-    feeling = LET_DOWN if trigger and _any(lex.let_down, trigger) else None
+    feeling = LET_DOWN if trigger and _any(lex.let_down, trigger.lower()) else None
     return Plan(
         kind=kind,
         people=tuple(q.people),
-        labels=labels if kind != "lookup" else (),
+        labels=_labels(_without_situation(core, kind, lex), lex) if kind != "lookup" else (),
         trigger=trigger,
         feeling=feeling,
         subject_missing=tuple(q.missing),
@@ -541,20 +612,60 @@ def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
     )
 
 
+@dataclass(frozen=True)
+class _Text:
+    """A text and its lower-cased form, of the same length: patterns (all lower-case)
+    are matched on ``low``, and what they find is cut from ``text`` as written."""
+
+    text: str
+
+    @cached_property
+    def low(self) -> str:
+        low = self.text.lower()
+        if len(low) == len(self.text):
+            return low
+        return "".join(c.lower() if len(c.lower()) == 1 else c for c in self.text)
+
+    def cut(self, start: int, end: int) -> _Text:
+        """Without text[start:end]."""
+        return _Text(_SPACES.sub(" ", self.text[:start] + " " + self.text[end:]).strip())
+
+    def without(self, patterns: Iterable[re.Pattern[str]]) -> _Text:
+        out = self
+        for p in patterns:
+            for m in reversed(list(p.finditer(out.low))):
+                out = out.cut(*m.span())
+        return out
+
+
+def _respell(text: str, lex: _Lexicon) -> str:
+    """Chat spellings read as the words they stand for ("wat do i do wen ...")."""
+    return _WORD.sub(lambda m: lex.chat.get(m.group().lower(), m.group()), text)
+
+
 def _new_question(text: str, vocab: JournalVocabulary, lex: _Lexicon) -> _Question:
     toks = _tokens(text, lex.words["titles"])
-    words = [t for t in toks if t.text[0].isalpha()]
-    capitalised = sum(t.text[0].isupper() for t in words)
-    caps = any(c.islower() for c in text) and capitalised <= max(2, len(words) // 2)
-    q = _Question(text=text, toks=toks, vocab=vocab, lex=lex, caps=caps)
-    q.timed = _covered(toks, lex.time, text)
-    q.blocked = q.timed | _covered(toks, lex.idioms, text)
+    # Capitals tell names only in ordinary writing: not in ALL CAPS or Title Case, where
+    # most function words past the first are capitalised too.
+    small = [t for t in toks[1:] if lex.has("stopwords", t.norm) and t.norm != "i"]
+    title_case = len(small) > 1 and sum(t.text[0].isupper() for t in small) * 2 > len(small)
+    caps = any(c.islower() for c in text) and not title_case
+    low = _Text(text).low
+    q = _Question(text=text, low=low, toks=toks, vocab=vocab, lex=lex, caps=caps)
+    q.timed = _covered(toks, lex.time, low)
+    q.blocked = q.timed | _covered(toks, lex.idioms, low)
+    q.cued = _covered(toks, lex.cues, low)
     return q
 
 
 def _covered(toks: Sequence[_Token], patterns: Iterable[re.Pattern[str]], text: str) -> set[int]:
-    spans = [m.span() for p in patterns for m in p.finditer(text)]
-    return {i for i, t in enumerate(toks) if any(s <= t.start and t.end <= e for s, e in spans)}
+    """The tokens inside a match of any of the patterns."""
+    out: set[int] = set()
+    for p in patterns:
+        for m in p.finditer(text):
+            s, e = m.span()
+            out.update(i for i, t in enumerate(toks) if s <= t.start and t.end <= e)
+    return out
 
 
 def _any(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
@@ -564,16 +675,22 @@ def _any(patterns: Iterable[re.Pattern[str]], text: str) -> bool:
 # --- kinds -----------------------------------------------------------------------------------
 
 
-def _classify(text: str, named: set[str], labels: tuple[str, ...], lex: _Lexicon) -> Kind:
-    early: tuple[Kind, ...] = ("past_present", "origin", "progress")
-    for kind in early:
-        if _any(lex.kinds[kind], text):
-            return kind
-    if _is_habit(text, lex):
+def _classify(text: str, core: str, named: set[str], lex: _Lexicon) -> Kind:
+    """``core`` is the question without time expressions; only a comparison ("than a
+    year ago") is read in the full text."""
+    if _any(lex.kinds["past_present"], core):
+        return "past_present"
+    if _any(lex.kinds["origin"], core):
+        return "origin"
+    if _any(lex.kinds["progress"], core) or _any(lex.kinds["progress"], text):
+        return "progress"
+    if _is_habit(core, lex):
         return "habit"
-    if _is_person(text, named, lex):
+    if _is_person(core, named, lex):
         return "person"
-    if _any(lex.kinds["pattern"], text) and (labels or _any(lex.kinds["pattern_adverbs"], text)):
+    if _any(lex.kinds["pattern"], core) and (
+        _labels(core, lex) or _any(lex.kinds["pattern_adverbs"], core)
+    ):
         return "pattern"
     return "lookup"
 
@@ -583,9 +700,10 @@ def _is_habit(text: str, lex: _Lexicon) -> bool:
         return True
     if not _any(lex.kinds["habit_past"], text):
         return False
-    situation = _trigger(text, lex) or ""
+    m = _situation(text, lex)
+    situation = m.group("t").strip(" ,.?!;:") if m else ""
     return _any(lex.kinds["generic_situation"], situation) or bool(
-        re.search(r"\b(usually|normally|generally|typically|always|tend)\b", text, re.I)
+        re.search(r"\b(usually|normally|generally|typically|always|tend)\b", text)
     )
 
 
@@ -594,26 +712,38 @@ def _is_person(text: str, named: set[str], lex: _Lexicon) -> bool:
         return True
     for pattern in lex.kinds["person_if_named"]:
         for m in pattern.finditer(text):
-            who = re.sub(r"^(?:my|our) ", "", m.group("who"), flags=re.I)
+            who = re.sub(r"^(?:my|our) ", "", m.group("who"))
             if normalise(who) in named:
                 return True
     return False
 
 
-def _trigger(text: str, lex: _Lexicon) -> str | None:
+def _situation(low: str, lex: _Lexicon) -> re.Match[str] | None:
+    """The situation clause: a leading when-clause, else a trailing one, else the object
+    of handle/deal with/cope with/react to."""
     for pattern in lex.trigger:
-        m = pattern.search(text)
-        if m:
-            situation = _strip_time(m.group("t"), lex).strip(" ,.?!;:")
-            if situation:
-                return situation
+        m = pattern.search(low)
+        if m and m.group("t").strip(" ,.?!;:"):
+            return m
     return None
 
 
-def _strip_time(text: str, lex: _Lexicon) -> str:
-    for pattern in lex.time:
-        text = pattern.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+def _trigger(core: _Text, lex: _Lexicon) -> str | None:
+    """The situation as the person wrote it; ``core`` has no time expressions."""
+    m = _situation(core.low, lex)
+    return core.text[m.start("t") : m.end("t")].strip(" ,.?!;:") or None if m else None
+
+
+def _without_situation(core: _Text, kind: Kind, lex: _Lexicon) -> str:
+    """For habit and past-present questions, labels name what the asker does, not the
+    situation others create ("when Tom ignores me, am I reacting to him or to Dad?")."""
+    if kind == "habit":
+        m = _situation(core.low, lex)
+    elif kind == "past_present":
+        m = lex.trigger[0].search(core.low)  # only a leading when-clause
+    else:
+        m = None
+    return core.low[: m.start("t")] + core.low[m.end("t") :] if m else core.low
 
 
 def _labels(text: str, lex: _Lexicon) -> tuple[str, ...]:
@@ -635,7 +765,7 @@ def _find_people(q: _Question) -> None:
         if i in q.consumed:
             continue
         if not _role(q, i) and not _capitalised(q, i):
-            _slot(q, i, strong, weak)
+            _lowercase_word(q, i, strong, weak)
 
 
 def _slots(q: _Question) -> tuple[set[int], set[int]]:
@@ -704,7 +834,7 @@ def _capitalised(q: _Question, i: int) -> bool:
             q.add_missing(t.lower, i)
         q.consumed.add(i)
         return True
-    if t.norm in vocab.people or (vocab.lowercase and vocab.mentions(t.text)):
+    if t.norm in vocab.people or vocab.name_like(t.norm):
         q.add_person(i, vocab.spelling(t.norm))
     elif not vocab.mentions(t.text):
         q.add_missing(t.lower, i)
@@ -712,14 +842,15 @@ def _capitalised(q: _Question, i: int) -> bool:
     return True
 
 
-def _slot(q: _Question, i: int, strong: set[int], weak: set[int]) -> None:
-    """A lowercase word in a name slot: a person when the journal uses it as a name."""
+def _lowercase_word(q: _Question, i: int, strong: set[int], weak: set[int]) -> None:
+    """A word not capitalised: a person the journal names (in a journal that capitalises
+    names, one it never writes in lowercase), or a word in a name slot that the journal
+    uses as names are used; a word in a strong slot the journal never uses is missing."""
     t, vocab = q.toks[i], q.vocab
-    if (i not in strong and i not in weak) or t.cap or _not_a_name(q, t):
+    if t.cap or _not_a_name(q, t) or t.norm.endswith("ing") or t.norm in vocab.things:
         return
-    if t.norm.endswith("ing") or t.norm in vocab.things:
-        return
-    if t.norm in vocab.people or (vocab.lowercase and vocab.name_like(t.norm)):
+    known = t.norm in vocab.people and (vocab.lowercase or t.norm not in vocab.lowered)
+    if known or ((i in strong or i in weak) and vocab.name_like(t.norm)):
         q.add_person(i, vocab.spelling(t.norm))
     elif i in strong and not vocab.mentions(t.text):
         q.add_missing(t.lower, i)
@@ -758,13 +889,15 @@ def _noun_phrase(q: _Question, start: int) -> tuple[list[_Token], int]:
         words.append(t)
         if t.possessive:
             return words, k
+        if _is_role(_role_key(t), q.lex):
+            return words, k + 1  # a role is a head: "a friend lies to me"
         k += 1
     return words, k
 
 
 def _ends_phrase(q: _Question, k: int, words: list[_Token]) -> bool:
     t, lex = q.toks[k], q.lex
-    if k in q.blocked or k in q.consumed:
+    if k in q.blocked or k in q.consumed or k in q.cued:
         return True
     if lex.any_of(t.norm, "stopwords", "determiners", "generic", "time_words"):
         return True
