@@ -574,7 +574,7 @@ class _Question:
     consumed: set[int] = field(default_factory=set)
     blocked: set[int] = field(default_factory=set)  # in an idiom or a time expression
     timed: set[int] = field(default_factory=set)  # in a time expression
-    cued: set[int] = field(default_factory=set)  # in a label cue: behaviour, not subject
+    cued: set[int] = field(default_factory=set)  # in a label or let-down cue: not a subject
 
     def add_person(self, i: int, person: str) -> None:
         self.consumed.add(i)
@@ -654,7 +654,7 @@ def _new_question(text: str, vocab: JournalVocabulary, lex: _Lexicon) -> _Questi
     q = _Question(text=text, low=low, toks=toks, vocab=vocab, lex=lex, caps=caps)
     q.timed = _covered(toks, lex.time, low)
     q.blocked = q.timed | _covered(toks, lex.idioms, low)
-    q.cued = _covered(toks, lex.cues, low)
+    q.cued = _covered(toks, (*lex.cues, *lex.let_down), low)
     return q
 
 
@@ -803,11 +803,14 @@ def _role(q: _Question, i: int) -> bool:
 
 
 def _journal_role(q: _Question, key: str) -> str | None:
-    """The journal's word for a role: the question's own, else a synonym ("mum")."""
-    group = q.lex.family_groups.get(q.lex.family.get(key, ""), ())
-    for candidate in (key, *group):
-        if candidate in q.vocab.people:
-            return q.vocab.spelling(candidate)
+    """The journal's word for a role: the question's own when the journal uses it, else
+    the synonym the journal uses most ("my mother" -> "mum")."""
+    vocab = q.vocab
+    if key in vocab.people:
+        return vocab.spelling(key)
+    group = [m for m in q.lex.family_groups.get(q.lex.family.get(key, ""), ()) if m in vocab.people]
+    if group:
+        return vocab.spelling(max(group, key=lambda m: vocab.words.get(m, 0)))
     if key not in q.lex.family and q.lex.has("hard_roles", key) and q.vocab.mentions(key):
         return q.vocab.spelling(key)
     return None
@@ -829,12 +832,12 @@ def _capitalised(q: _Question, i: int) -> bool:
         return False
     if t.initial and t.norm not in vocab.people:
         return False
-    if _after_place_word(q.toks, i, q.lex) or t.norm in vocab.things:
+    if t.norm in vocab.people:
+        q.add_person(i, vocab.spelling(t.norm))
+    elif _after_place_word(q.toks, i, q.lex) or t.norm in vocab.things:
         if not vocab.mentions(t.text):
             q.add_missing(t.lower, i)
-        q.consumed.add(i)
-        return True
-    if t.norm in vocab.people or vocab.name_like(t.norm):
+    elif vocab.name_like(t.norm):
         q.add_person(i, vocab.spelling(t.norm))
     elif not vocab.mentions(t.text):
         q.add_missing(t.lower, i)
@@ -847,7 +850,7 @@ def _lowercase_word(q: _Question, i: int, strong: set[int], weak: set[int]) -> N
     names, one it never writes in lowercase), or a word in a name slot that the journal
     uses as names are used; a word in a strong slot the journal never uses is missing."""
     t, vocab = q.toks[i], q.vocab
-    if t.cap or _not_a_name(q, t) or t.norm.endswith("ing") or t.norm in vocab.things:
+    if (t.cap and q.caps) or _not_a_name(q, t) or t.norm.endswith("ing") or t.norm in vocab.things:
         return
     known = t.norm in vocab.people and (vocab.lowercase or t.norm not in vocab.lowered)
     if known or ((i in strong or i in weak) and vocab.name_like(t.norm)):
@@ -868,12 +871,12 @@ def _find_missing_subjects(q: _Question) -> None:
         if not opens or i in q.blocked:
             i += 1
             continue
-        words, i = _noun_phrase(q, i + 1)
+        words, i = _noun_phrase(q, i + 1, t.norm)
         if words:
             _judge(q, words, owner="" if t.possessive else t.norm)
 
 
-def _noun_phrase(q: _Question, start: int) -> tuple[list[_Token], int]:
+def _noun_phrase(q: _Question, start: int, opener: str = "") -> tuple[list[_Token], int]:
     """The words of the noun phrase from ``start`` (leading modifiers skipped) and where
     scanning goes on: after it, or at a possessive that opens the next one."""
     words: list[_Token] = []
@@ -886,6 +889,8 @@ def _noun_phrase(q: _Question, start: int) -> tuple[list[_Token], int]:
         if t.has_digit or (not words and q.lex.has("modifiers", t.norm)):
             k += 1
             continue
+        if not words and opener == "about" and t.norm.endswith(("ing", "ed")):
+            return words, k  # "about not being able to", "about being left": not a thing
         words.append(t)
         if t.possessive:
             return words, k
