@@ -22,11 +22,14 @@ Kinds, and what each is for (each is answered differently downstream):
 
 Rules, in the order they are applied:
 
+0. The question is read with straight quotes, single spaces and chat spellings spelled out
+   ("wat do i do wen ppl ..."). Patterns are matched on the lower-cased text.
 1. Kinds are tried in the order past_present, origin, progress, habit, person, pattern;
    the first that matches wins, ``lookup`` is the rest. A when-clause or a comparison can
    sit inside several kinds; the earlier kind is the more specific question. Time
    expressions ("last winter", "since June") are left to ``service/ask/periods.py`` and
-   do not change the kind.
+   are set aside before the kind is chosen, except that a comparison ("than a year ago")
+   still makes a progress question.
 2. ``habit``: a "what do I (usually) do when" / "how do I react/handle/deal" frame. A
    past-tense frame ("how did I handle ...", "what did I do when ...") is a habit only when
    the situation is generic ("people letting me down") or habitual ("usually"); about one
@@ -37,27 +40,33 @@ Rules, in the order they are applied:
    lexicon (let down, betrayed, cancels, forgets, lies, is late, doesn't answer, takes
    credit, tells my business, leaves me out, doesn't pay back, drops the ball, ...).
 3. ``person``: a "tell me about X and me" / "what's the deal with" / "how are things
-   between" frame; "what happened with X" only when X is a person of the question.
-4. ``pattern``: a yes/no or "when have I" frame that names a trust label (or says
+   between" frame; "what happened with X" / "how is X" only when X is a person of the
+   question (not "what happened with the money I lent Sam").
+4. ``pattern``: a yes/no, "when have I" or terse frame that names a trust label (or says
    always/keep/tend to). ``labels`` are the labels whose cues (this lexicon's and the
-   taxonomy's) the question contains, for every kind but ``lookup``; when a label is the
-   means of another ("kept quiet on purpose to see whether someone would notice") only
-   the other is kept.
+   taxonomy's) the question contains, for every kind but ``lookup``; for habit and
+   past-present questions the situation clause is left out (in "when Tom ignores me" the
+   ignoring is Tom's). When a label is the means of another ("kept quiet on purpose to see
+   whether someone would notice") only the other is kept.
 5. ``people``: the names and roles the question is about, lower-cased and spelled as the
-   journal spells them (a question's "my mother" is the journal's "mum"). A word counts as
-   a person when the journal names it as one (``JournalVocabulary.people``: capitalised
-   mid-sentence, not usually after "the"/"in"; a family role the writer calls their own),
-   or, for a journal written in lowercase, when it sits in a name slot of the question
-   ("me and X", "X and me", "with X", "when X cancels") and the journal uses it without an
-   article, as names are used.
+   journal spells them. A role is the writer's own ("my sister", "mum"; not "her sister")
+   and is given in the journal's word: the question's own if the journal uses it, else the
+   synonym it uses most ("my mother" -> "mum"). A name is a person when the journal names
+   it as one (``JournalVocabulary.people``): in a journal that capitalises names, a word
+   capitalised mid-sentence and not mostly after the/in/at/to, or only ever seen opening
+   a sentence; in a journal written in lowercase, a word seen at least twice where names
+   go ("with jas", "jas said") and rarely after an article. A lowercase word in a name slot
+   of the question ("me and X", "with X", "when X cancels") counts when the journal uses
+   it as names are used.
 6. ``subject_missing``: the terms the question is about that the journal never mentions:
-   a name or a proper noun, a family role the writer never calls their own ("her sister's
-   wedding" is not my sister), a pet or thing of mine the journal never calls its own,
-   or the content words of a noun phrase after my/the/about/a possessive ("my driving
-   instructor", "the school counsellor"). Generic words (things, people, my own read, my
-   trust issues), time expressions and idioms ("drops the ball") are never subjects, nor
-   are roles often written as a name instead (partner, boss, therapist). A multi-word
-   term is mentioned when its words occur close together in one entry.
+   a name or proper noun, a family role the writer never calls their own ("her sister's
+   wedding" is not my sister), a pet or car of mine the journal never calls its own, or
+   the content words of a noun phrase after my/the/a/about/a possessive ("my driving
+   instructor", "the school counsellor"). Never subjects: generic words (things, people,
+   messages, my own read, my trust issues), time expressions, idioms ("drops the ball"),
+   the words of a label or let-down cue ("breaks a promise"), and roles often written
+   only as a name (partner, boss, therapist). A multi-word term is mentioned when its
+   words occur close together in one entry.
 7. ``search_text`` is the question without its frame words and time expressions.
 """
 
@@ -72,7 +81,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
-from prompts import load_yaml
+from prompts import chosen_version, load_yaml
 from service.taxonomy import load_taxonomy
 
 Kind = Literal["habit", "origin", "progress", "person", "pattern", "past_present", "lookup"]
@@ -252,7 +261,7 @@ def _label_cues(data: Mapping[str, Any], macros: Mapping[str, str]) -> dict[str,
 
 
 @lru_cache(maxsize=4)
-def _load(version: str | None) -> _Lexicon:
+def _load(version: str) -> _Lexicon:
     data = load_yaml("planner", "planner.yaml", version)
     macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
     groups = {
@@ -284,8 +293,9 @@ def _load(version: str | None) -> _Lexicon:
 
 
 def lexicon(version: str | None = None) -> _Lexicon:
-    """The planner lexicon (cached); the version settings choose, else the latest."""
-    return _load(version)
+    """The planner lexicon, loaded once per version: the one asked for, else the one
+    settings choose (``TRUSTLENS_ASSET_VERSIONS``), else the latest."""
+    return _load(version or chosen_version("planner"))
 
 
 # --- the journal's vocabulary ----------------------------------------------------------------
