@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
@@ -114,6 +115,7 @@ class AskService:
         self.insight = insight
         self.policy = policy
         self.max_question_chars = max_question_chars
+        self._vocabularies: dict[tuple[str, int], JournalVocabulary] = {}
 
     def ask(
         self,
@@ -152,7 +154,7 @@ class AskService:
         through the retrieval chain. Every answer is checked by the grounding checker."""
         j = self.insight.journal(user_id)
         period, text = _period(question, j, since, until)
-        plan = plan_question(text, JournalVocabulary.from_texts(j.texts.values()))
+        plan = plan_question(text, self._vocabulary(user_id, j))
         public = AskPlan(
             kind=plan.kind,
             since=period.since,
@@ -168,7 +170,7 @@ class AskService:
         else:
             drafted = _draft(j, plan, period)
             if drafted is None:
-                resp = self._lookup(user_id, question, period)
+                resp = self._lookup(user_id, question, period, one_event=plan.kind == "lookup")
             else:
                 on_step({"step": "retrieve", "chunks": len(drafted.citations)})
                 on_step({"step": "draft", "claims": 1 + len(drafted.behaviors)})
@@ -176,11 +178,31 @@ class AskService:
                 on_step({"step": "check"})
         return resp.model_copy(update={"plan": public})
 
-    def _lookup(self, user_id: str, question: str, period: Period) -> AskResponse:
-        """The retrieval chain (the question's own words, bounded by its period)."""
+    def _vocabulary(self, user_id: str, j: Journal) -> JournalVocabulary:
+        """The journal's words and people, built once per revision of the store (a new
+        or changed entry bumps it, so no process ever plans with a stale vocabulary)."""
+        key = (user_id, self.retrievers.revision(user_id))
+        vocab = self._vocabularies.get(key)
+        if vocab is None:
+            vocab = JournalVocabulary.from_texts(j.texts.values())
+            self._vocabularies = {k: v for k, v in self._vocabularies.items() if k[0] != user_id}
+            self._vocabularies[key] = vocab
+        return vocab
+
+    def _lookup(
+        self, user_id: str, question: str, period: Period, one_event: bool = False
+    ) -> AskResponse:
+        """The retrieval chain (the question's own words, bounded by its period). A plain
+        look-up asks about one event: it quotes the closest entry and at most one more
+        that is nearly as close, not every entry that shares its words."""
         plan = plan_query(question)
         retriever = self.retrievers.for_user(user_id, since=period.since, until=period.until)
-        chain = build_answer_chain(retriever, self.answerer, self.sessions, self.policy)
+        policy = (
+            replace(self.policy, max_entries=LOOKUP_MAX_ENTRIES, margin=LOOKUP_MARGIN)
+            if one_event
+            else self.policy
+        )
+        chain = build_answer_chain(retriever, self.answerer, self.sessions, policy)
         resp: AskResponse = chain.invoke(question)
         if plan.habit and plan.labels and period.since is None and period.until is None:
             resp = self._with_behaviours(user_id, plan, resp)
@@ -241,6 +263,8 @@ def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
 
 
 StepSink = Callable[[dict[str, Any]], None]
+LOOKUP_MAX_ENTRIES = 2
+LOOKUP_MARGIN = 0.05
 
 
 def _ignore(_: dict[str, Any]) -> None:

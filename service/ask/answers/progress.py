@@ -3,13 +3,14 @@ and Dad?"): the earliest third of the relevant entries against the latest third.
 
 Relevant entries are all of the person's (or, when the question names someone, those
 that mention them). Each third is read from the labels: defensive patterns and repair
-signals per entry. Both ends are cited: the defensive moves of the earliest third and the
-repair of the latest (or whatever each end shows), so the person can judge the change.
+signals per entry. Both ends are cited, so the person can judge the change: the
+defensive moves of the first half of the entries and the repair of the second (or, for
+one person, every entry about them).
 """
 
 from __future__ import annotations
 
-from ingest.labels_store import EntryLabels
+from service.ask.answers import person
 from service.ask.answers.common import Drafted, Period, cite, entries_in
 from service.ask.answers.person import name_pattern
 from service.ask.planner import Plan
@@ -19,7 +20,7 @@ from service.insight.service import Journal
 from service.schemas import Citation
 from service.taxonomy import load_taxonomy
 
-MAX_PER_END = 8
+MAX_PER_END = 12
 
 
 def _groups() -> dict[str, str]:
@@ -63,21 +64,19 @@ def answer(j: Journal, plan: Plan, period: Period) -> Drafted | None:
     if plan.people:
         pat = name_pattern(plan.people)
         ids = [e for e in ids if pat.search(j.texts[e])]
-    els: list[EntryLabels] = [j.labels[e] for e in ids if e in j.labels]
-    t = build_thirds(els)
+    t = build_thirds([j.labels[e] for e in ids if e in j.labels])
     if t is None:
         return None
-    wanted = set(plan.labels)
-    early = _cites(j, t.earliest.entry_ids, "patterns", wanted) or _cites(
-        j, t.earliest.entry_ids, "repair", wanted
-    )
-    late = _cites(j, t.latest.entry_ids, "repair", wanted) or _cites(
-        j, t.latest.entry_ids, "patterns", wanted
-    )
-    if not early:
-        early = [cite(j, t.earliest.entry_ids[0], 0, 1)]
-    if not late:
-        late = [cite(j, t.latest.entry_ids[-1], 0, 1)]
-    cites = early + [c for c in late if c not in early]
-    evidence = [*early[:2], *late[:3]]
+    if plan.people:
+        # Things with one person: every entry about them, so both ends can be read.
+        told = person.answer(j, plan.people, period)
+        cites = told.citations if told else []
+    else:
+        # The defensive moves of the first half against the repair of the second.
+        half = len(ids) // 2
+        wanted = set(plan.labels)
+        cites = _cites(j, ids[:half], "patterns", wanted) + _cites(j, ids[half:], "repair", wanted)
+    if not cites:
+        cites = [cite(j, t.earliest.entry_ids[0], 0, 1), cite(j, t.latest.entry_ids[-1], 0, 1)]
+    evidence = [*cites[:2], *cites[-3:]] if len(cites) > 5 else cites
     return Drafted(_summary(t), cites, evidence)
