@@ -32,6 +32,7 @@ from eval.metrics.label_prf import add_counts, label_counts, macro_f1, per_label
 from eval.metrics.quotes import quote_checks
 from eval.metrics.thirds import thirds
 from eval.metrics.time_window import outside_window
+from service.ask.planner import KINDS as PLANNER_KINDS
 
 DEFENSIVE = (
     "hypervigilance",
@@ -44,17 +45,7 @@ DEFENSIVE = (
 )
 REPAIR = ("trust_experiment", "self_trust")
 PATTERN_LABELS = DEFENSIVE + REPAIR
-KINDS = (
-    "habit",
-    "origin",
-    "progress",
-    "person",
-    "pattern",
-    "past_present",
-    "lookup",
-    "time_bounded",
-    "unanswerable",
-)
+KINDS = (*PLANNER_KINDS, "time_bounded", "unanswerable")
 PRACTICE = "trust_history"
 POOLED = "pooled"
 # The general habit question is about being let down by anyone ("what do I usually do

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, delete, insert, select
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ingest.store import Base, Entry
+from ingest.store import Base, Entry, delete_entry_rows
 
 
 class EpisodeRow(Base):
@@ -78,12 +78,7 @@ def write_episodes(
 ) -> None:
     """Replace the episodes of these entries (inside the indexing transaction)."""
     pks = [e.pk for e, _ in found]
-    for i in range(0, len(pks), 500):
-        session.execute(
-            delete(EpisodeRow).where(
-                EpisodeRow.user_id == user_id, EpisodeRow.entry_pk.in_(pks[i : i + 500])
-            )
-        )
+    delete_entry_rows(session, EpisodeRow, user_id, pks)
     rows: list[dict[str, Any]] = []
     for e, episodes in found:
         if e.user_id != user_id:

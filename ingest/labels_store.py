@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ingest.chunking import sentence_spans
-from ingest.store import Base, Chunk, Entry, UserEntries, utcnow
+from ingest.store import Base, Chunk, Entry, UserEntries, delete_entry_rows, utcnow
 from ingest.tagging import EntryTags, load_tag_spec
 
 Verdict = Literal["confirm", "reject"]
@@ -116,12 +116,7 @@ def write_entry_tags(
 ) -> None:
     """Replace the label rows of these entries (called inside the indexing transaction)."""
     pks = [e.pk for e, _ in tagged]
-    for i in range(0, len(pks), 500):
-        session.execute(
-            delete(ChunkLabel).where(
-                ChunkLabel.user_id == user_id, ChunkLabel.entry_pk.in_(pks[i : i + 500])
-            )
-        )
+    delete_entry_rows(session, ChunkLabel, user_id, pks)
     # Plain rows in one executemany: ORM objects cost more than the tagging itself.
     rows: list[dict[str, Any]] = []
 

@@ -14,6 +14,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -147,6 +148,15 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def delete_entry_rows(session: Session, table: Any, user_id: str, pks: Sequence[int]) -> None:
+    """Delete ``table``'s rows of these entries of one user (derived rows: labels,
+    episodes), in slices so no statement carries too many parameters."""
+    for i in range(0, len(pks), 500):
+        session.execute(
+            delete(table).where(table.user_id == user_id, table.entry_pk.in_(pks[i : i + 500]))
+        )
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -79,21 +79,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Literal
+from typing import Any, get_args
 
 from prompts import chosen_version, load_yaml
+from service.ask.schemas import Kind
 from service.taxonomy import load_taxonomy
 
-Kind = Literal["habit", "origin", "progress", "person", "pattern", "past_present", "lookup"]
-KINDS: tuple[Kind, ...] = (
-    "habit",
-    "origin",
-    "progress",
-    "person",
-    "pattern",
-    "past_present",
-    "lookup",
-)
+KINDS: tuple[Kind, ...] = get_args(Kind)
 LET_DOWN = "let_down"
 
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
