@@ -193,13 +193,14 @@ class AskService:
         self, user_id: str, question: str, period: Period, one_event: bool = False
     ) -> AskResponse:
         """The retrieval chain (the question's own words, bounded by its period). A plain
-        look-up asks about one event: it quotes the closest entry and at most one more
-        that is nearly as close, not every entry that shares its words."""
+        look-up asks about one event: the extractive answerer quotes the closest entry and
+        at most one more that is nearly as close, not every entry that shares its words
+        (an LLM is given the usual evidence and picks what answers the question)."""
         plan = plan_query(question)
         retriever = self.retrievers.for_user(user_id, since=period.since, until=period.until)
         policy = (
             replace(self.policy, max_entries=LOOKUP_MAX_ENTRIES, margin=LOOKUP_MARGIN)
-            if one_event
+            if one_event and self.answerer.mode == "extractive"
             else self.policy
         )
         chain = build_answer_chain(retriever, self.answerer, self.sessions, policy)

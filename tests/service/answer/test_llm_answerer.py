@@ -84,6 +84,7 @@ def ask(c: Container, user_id: str, question: str = QUESTION) -> dict[str, Any]:
     # Fields added on top of the answer contract; neither applies to these questions.
     assert out.pop("safety") is None
     assert out.pop("behaviors") == []
+    assert out.pop("plan")["kind"] == "lookup"  # every question here asks about one event
     return out
 
 
