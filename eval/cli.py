@@ -289,12 +289,62 @@ def eval_crisis_train(as_json: JsonOpt = False) -> None:
         out.print(f"trained on {info['examples']} examples; weights: {info['path']}")
 
 
+@eval_app.command("tagger-train")
+def eval_tagger_train(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for model.json and training.json "
+            "(default: the shipped prompts/models/tagger/v1).",
+        ),
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Skip the nested cross-validated figures.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the ingest tagger on the five dev writers and the sentence set and write its
+    model file (leave-one-writer-out thresholds, nested figures in training.json)."""
+    from eval.tagger_train import train_tagger
+
+    info = train_tagger(out_dir, nested=not quick)
+    if as_json:
+        print(json.dumps(info))
+        return
+    table = Table(
+        "component", "pooled macro-F1", "min label F1", *info["units"]["entries_per_writer"]
+    )
+    for comp, figs in info["cross_validation"].items():
+        table.add_row(
+            comp,
+            _fmt(figs["summary"]["macro_f1"]),
+            _fmt(figs["summary"]["min_label_f1"]),
+            *(_fmt(w["macro_f1"]) for w in figs["per_writer"].values()),
+        )
+    out.print(table)
+    out.print(f"model: {info['model']} ({info['bytes']:,} bytes); {info['training']}")
+
+
 @eval_app.command("tagging")
-def eval_tagging(as_json: JsonOpt = False) -> None:
-    """Pattern, emotion and era labels per entry on the labelled dev journals
-    (eval/datasets/entry_labels.json), through the real ingest path and model."""
+def eval_tagging(
+    lowo: Annotated[
+        bool,
+        typer.Option(
+            "--lowo",
+            help="Nested leave-one-writer-out over the five dev writers (models trained "
+            "in memory) instead of the shipped model on entry_labels.json.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pattern, emotion and era labels per entry: the shipped model through the real
+    ingest path on eval/datasets/entry_labels.json, or with ``--lowo`` on writers the
+    model never saw."""
+    if lowo:
+        _eval_tagging_lowo(as_json)
+        return
     from eval.tagging_eval import LABELS, tagging_scores
-    from ingest.tagging import TRAINING_SET
     from service.container import Container
     from service.settings import Settings
 
@@ -303,11 +353,15 @@ def eval_tagging(as_json: JsonOpt = False) -> None:
         settings = Settings(data_dir=Path(tmp))
         c = Container(settings)
         result = tagging_scores(c)
-        result["tagger"] = {"cv_f1": c.tagger.model.cv_f1, "thresholds": c.tagger.model.thresholds}
+        model = c.tagger.model
+        component = c.tagger.component_for()
+        result["tagger"] = {"component": component, "thresholds": model.thresholds(component)}
         c.close()
     config = {
         "dataset": str(LABELS.relative_to(root)),
-        "training_set": str(TRAINING_SET.relative_to(root)),
+        "tagger_model": f"prompts/models/tagger/{model.meta.get('version')}/model.json",
+        "tagger_trained": model.meta.get("trained"),
+        "note": "maya's entries are in the model's training data: in-sample figures",
         "taxonomy": "prompts/taxonomy/v1/taxonomy.yaml",
         "embedding_model": "packaged MiniLM",
         "chunk_max_words": settings.chunk_max_words,
@@ -320,6 +374,33 @@ def eval_tagging(as_json: JsonOpt = False) -> None:
     for k, v in result["summary"].items():
         table.add_row(k, "", "", _fmt(v), "")
     emit("tagging", result, config, as_json, table)
+
+
+def _eval_tagging_lowo(as_json: bool) -> None:
+    from eval import tagger_train as tt
+    from eval.tagging_eval import lowo_scores
+
+    result = lowo_scores()
+    config = {
+        "writers": list(tt.WRITERS),
+        "data": tt.data_files(),
+        "settings": tt.settings(),
+        "embedding_model": tt.EMBEDDING_NAME,
+        "method": "nested leave-one-writer-out (eval/tagger_train.py cross_validate)",
+    }
+    table = Table("label", "component", "precision", "recall", "f1", "support")
+    for comp in ("embedding", "text"):
+        for name, v in result[comp]["per_label"].items():
+            table.add_row(
+                name, comp, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]),
+                str(v["support"]),
+            )  # fmt: skip
+        for w, v in result[comp]["per_writer"].items():
+            table.add_row(f"writer {w}", comp, "", "", _fmt(v["macro_f1"]), str(v["entries"]))
+        table.add_row(
+            "pooled macro-F1", comp, "", "", _fmt(result[comp]["summary"]["macro_f1"]), ""
+        )
+    emit("tagging-lowo", result, config, as_json, table)
 
 
 @eval_app.command("retrieval")

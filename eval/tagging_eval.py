@@ -98,3 +98,76 @@ def tagging_scores(container: Any, users: dict[str, str] | None = None) -> dict[
         users = ingest_journals(container, load_dataset(), ROOT)
     labels, eras = predictions(container, list(users.values()))
     return score(labels, eras, load_labels())
+
+
+def lowo_figures(
+    predicted: dict[str, set[str]],
+    gold: dict[str, set[str]],
+    writer_of: dict[str, str],
+    groups: dict[str, str],
+) -> dict[str, Any]:
+    """Per-entry figures of leave-one-writer-out predictions (keys ``writer/entry``):
+    per label P/R/F1 pooled over the writers, pooled macro-F1 over the nine pattern
+    labels (the acceptance figure) and each writer's macro-F1 over the nine labels that
+    writer has at least one entry of (a label a writer never shows has no F1 there)."""
+    nine = [n for n, g in groups.items() if g in ("patterns", "repair")]
+    emotions = [n for n, g in groups.items() if g == "emotions"]
+    per_label = {n: prf(predicted, gold, n) for n in nine}
+    per_emotion = {n: prf(predicted, gold, n) for n in emotions}
+    per_writer: dict[str, Any] = {}
+    for w in dict.fromkeys(writer_of.values()):
+        mine = {k: v for k, v in gold.items() if writer_of[k] == w}
+        figs = {n: prf(predicted, mine, n) for n in nine}
+        shown = {n: f["f1"] for n, f in figs.items() if f["support"]}
+        per_writer[w] = {
+            "entries": len(mine),
+            "macro_f1": round(mean(shown.values()), 4) if shown else None,
+            "labels_shown": len(shown),
+            "f1": shown,
+        }
+    macro = round(mean(v["f1"] for v in per_label.values()), 4)
+    low = min(v["f1"] for v in per_label.values())
+    return {
+        "summary": {
+            "entries": len(gold),
+            "macro_f1": macro,
+            "min_label_f1": low,
+            "emotion_macro_f1": round(mean(v["f1"] for v in per_emotion.values()), 4),
+            "goal_macro_f1_0.7": macro >= 0.7,
+            "goal_every_label_0.5": low >= 0.5,
+        },
+        "per_label": per_label,
+        "per_writer": per_writer,
+        "per_emotion": per_emotion,
+    }
+
+
+def lowo_scores(embeddings: Any = None, nested: bool = True) -> dict[str, Any]:
+    """Nested leave-one-writer-out over the five dev writers (``eval/tagger_train.py``),
+    for each component of the model: ``embedding`` (what the packaged MiniLM gets) and
+    ``text`` (what any other embedder gets)."""
+    from eval.tagger_train import (
+        EMBEDDING_NAME,
+        build_corpus,
+        cross_validate,
+        default_chunk_words,
+        load_entries,
+        load_training_set,
+        packaged_embeddings,
+    )
+    from ingest.tagging import load_tag_spec
+
+    spec = load_tag_spec()
+    corpus = build_corpus(
+        load_entries(),
+        load_training_set(),
+        embeddings or packaged_embeddings(),
+        spec,
+        default_chunk_words(),
+    )
+    cv = cross_validate(corpus, spec, EMBEDDING_NAME, nested=nested)
+    gold = {e.key: set(e.patterns) | set(e.emotions) for e in corpus.entries}
+    writer_of = {e.key: e.writer for e in corpus.entries}
+    return {
+        c: lowo_figures(cv.predicted[c], gold, writer_of, spec.labels) for c in cv.predicted
+    } | {"nested_thresholds": cv.thresholds}
