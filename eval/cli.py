@@ -378,7 +378,7 @@ def eval_tagging(
 
 def _eval_tagging_lowo(as_json: bool) -> None:
     from eval import tagger_train as tt
-    from eval.tagging_eval import lowo_scores
+    from eval.tagger_train import lowo_scores
 
     result = lowo_scores()
     config = {

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from eval.tagging_eval import lowo_figures
 from ingest.chunking import chunk_spans
 from ingest.tagging import (
     EMBEDDING,
@@ -549,8 +550,6 @@ def train_tagger(
     ``model.json`` and ``training.json`` to ``out_dir`` (default the shipped
     ``prompts/models/tagger/v1``). ``nested=False`` skips the nested figures (quicker;
     the shipped thresholds are chosen the same way either way). Returns the summary."""
-    from eval.tagging_eval import lowo_figures
-
     spec = load_tag_spec()
     corpus = build_corpus(
         load_entries(),
@@ -628,3 +627,23 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def lowo_scores(embeddings: Any = None, nested: bool = True) -> dict[str, Any]:
+    """Nested leave-one-writer-out over the five dev writers (``eval/tagger_train.py``),
+    for each component of the model: ``embedding`` (what the packaged MiniLM gets) and
+    ``text`` (what any other embedder gets)."""
+    spec = load_tag_spec()
+    corpus = build_corpus(
+        load_entries(),
+        load_training_set(),
+        embeddings or packaged_embeddings(),
+        spec,
+        default_chunk_words(),
+    )
+    cv = cross_validate(corpus, spec, EMBEDDING_NAME, nested=nested)
+    gold = {e.key: set(e.patterns) | set(e.emotions) for e in corpus.entries}
+    writer_of = {e.key: e.writer for e in corpus.entries}
+    return {
+        c: lowo_figures(cv.predicted[c], gold, writer_of, spec.labels) for c in cv.predicted
+    } | {"nested_thresholds": cv.thresholds}

@@ -140,34 +140,3 @@ def lowo_figures(
         "per_writer": per_writer,
         "per_emotion": per_emotion,
     }
-
-
-def lowo_scores(embeddings: Any = None, nested: bool = True) -> dict[str, Any]:
-    """Nested leave-one-writer-out over the five dev writers (``eval/tagger_train.py``),
-    for each component of the model: ``embedding`` (what the packaged MiniLM gets) and
-    ``text`` (what any other embedder gets)."""
-    from eval.tagger_train import (
-        EMBEDDING_NAME,
-        build_corpus,
-        cross_validate,
-        default_chunk_words,
-        load_entries,
-        load_training_set,
-        packaged_embeddings,
-    )
-    from ingest.tagging import load_tag_spec
-
-    spec = load_tag_spec()
-    corpus = build_corpus(
-        load_entries(),
-        load_training_set(),
-        embeddings or packaged_embeddings(),
-        spec,
-        default_chunk_words(),
-    )
-    cv = cross_validate(corpus, spec, EMBEDDING_NAME, nested=nested)
-    gold = {e.key: set(e.patterns) | set(e.emotions) for e in corpus.entries}
-    writer_of = {e.key: e.writer for e in corpus.entries}
-    return {
-        c: lowo_figures(cv.predicted[c], gold, writer_of, spec.labels) for c in cv.predicted
-    } | {"nested_thresholds": cv.thresholds}

@@ -98,8 +98,8 @@ class Container:
 
     @cached_property
     def tagger(self) -> Tagger:
-        """Labels chunks at ingest; trained once per (model, training set), cached on disk."""
-        return Tagger(self.embeddings, self.model_name, cache_dir=self.settings.data_dir / "models")
+        """Labels chunks at ingest with the shipped model (``prompts/models/tagger``)."""
+        return Tagger(self.embeddings, self.model_name)
 
     @cached_property
     def indexer(self) -> Indexer:

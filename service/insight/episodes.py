@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
 from ingest.labels_store import EntryLabels, LabelSpan
+from service.insight.quotes import whole_sentences
 from service.schemas import Citation
 
 RESPONSE_GROUPS = ("patterns", "repair")
@@ -63,7 +64,9 @@ class Episode:
 
 
 def _part(role: str, text: str, start: int, end: int, label: str | None = None) -> Part:
-    return Part(role=role, quote=text[start:end].strip(), start=start, end=end, label=label)
+    # Quoted as whole sentences of five words or more (a label's span may be a fragment).
+    quote = whole_sentences(text, start, end)
+    return Part(role=role, quote=quote, start=start, end=end, label=label)
 
 
 def extract_episode(

@@ -48,31 +48,31 @@ def behaviour_phrases() -> dict[str, str]:
     return {str(k): str(v) for k, v in data["phrases"].items()}
 
 
-def _quotes(cites: list[Citation]) -> str:
-    return "; ".join(f'{c.date} "{c.quote}"' for c in cites[:MAX_QUOTES_IN_TEXT])
-
-
 def habit_answer(focus: str, behaviours: list[Behaviour]) -> tuple[str, list[BehaviorPublic]]:
-    """The counted-episodes paragraph and the ``behaviors`` list of the ask JSON."""
+    """The counted-episodes summary (then a few of its quotes) and the ``behaviors`` list
+    of the ask JSON: "When you feel betrayed, you most often go quiet or keep your
+    distance (2 of 2 episodes). You also ..." and under it the dated quotes."""
     if not behaviours:
         return "", []
     phrases = behaviour_phrases()
     when = second_person(focus.strip().rstrip("?.! "))
-    parts = []
-    for i, b in enumerate(behaviours):
-        what = phrases.get(b.pattern, b.pattern.replace("_", " "))
-        share = f"{b.count} of {b.of} episodes: {_quotes(b.citations)}"
-        if i == 0:
-            lead = "most often" if b.count > 1 else "once"
-            parts.append(f"When {when} you {lead} {what} ({share})")
-        else:
-            parts.append(f"you also {what} ({share})")
-    text = "; ".join(parts) + "."
+    top, rest = behaviours[0], behaviours[1:]
+    lead = "most often" if top.count > 1 else "once"
+    what = phrases.get(top.pattern, top.pattern.replace("_", " "))
+    summary = f"When {when} you {lead} {what} ({top.count} of {top.of} episodes)."
+    if rest:
+        also = [
+            f"{phrases.get(b.pattern, b.pattern.replace('_', ' '))} ({b.count} of {b.of})"
+            for b in rest[:2]
+        ]
+        summary += " You also " + " and ".join(also) + "."
+    shown = [c for b in behaviours[:3] for c in b.citations[:MAX_QUOTES_IN_TEXT]]
+    lines = [summary, *(f'- {c.date}: "{c.quote}"' for c in shown)]
     public = [
         BehaviorPublic(pattern=b.pattern, count=b.count, of=b.of, citations=b.citations)
         for b in behaviours
     ]
-    return text, public
+    return "\n".join(lines), public
 
 
 def past_present_answer(r: ReflectResponse) -> tuple[str, list[Citation]]:

@@ -26,7 +26,6 @@ QUERIES = 40
 OTHER_DOCS = 200
 
 
-
 @pytest.fixture(scope="module")
 def subset_result(tmp_path_factory: pytest.TempPathFactory, real_embeddings: Any) -> Any:
     data = load_scifact()

@@ -156,9 +156,12 @@ def test_habit_answer_wording(journal) -> None:
     labels, spans, texts = journal
     _, behaviours = count_behaviours(extract_episodes(labels, spans, texts), ["betrayal"])
     text, public = habit_answer("I feel betrayed", behaviours)
-    assert text.startswith("When you feel betrayed you most often go quiet or keep your distance")
-    assert "(2 of 2 episodes: 2024-03-02" in text
-    assert "you also check for signs that something is wrong (1 of 2 episodes" in text
+    summary, *evidence = text.split("\n")
+    assert summary == (
+        "When you feel betrayed you most often go quiet or keep your distance (2 of 2 "
+        "episodes). You also check for signs that something is wrong (1 of 2)."
+    )
+    assert evidence and all(line.startswith("- 2024-") for line in evidence)
     assert [b.pattern for b in public] == ["avoidance", "hypervigilance"]
     assert second_person("I think my friend hates me") == "you think your friend hates you"
 
