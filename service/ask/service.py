@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
@@ -170,7 +169,7 @@ class AskService:
         else:
             drafted = _draft(j, plan, period)
             if drafted is None:
-                resp = self._lookup(user_id, question, period, one_event=plan.kind == "lookup")
+                resp = self._lookup(user_id, question, period)
             else:
                 on_step({"step": "retrieve", "chunks": len(drafted.citations)})
                 on_step({"step": "draft", "claims": 1 + len(drafted.behaviors)})
@@ -189,21 +188,11 @@ class AskService:
             self._vocabularies[key] = vocab
         return vocab
 
-    def _lookup(
-        self, user_id: str, question: str, period: Period, one_event: bool = False
-    ) -> AskResponse:
-        """The retrieval chain (the question's own words, bounded by its period). A plain
-        look-up asks about one event: the extractive answerer quotes the closest entry and
-        at most one more that is nearly as close, not every entry that shares its words
-        (an LLM is given the usual evidence and picks what answers the question)."""
+    def _lookup(self, user_id: str, question: str, period: Period) -> AskResponse:
+        """The retrieval chain (the question's own words, bounded by its period)."""
         plan = plan_query(question)
         retriever = self.retrievers.for_user(user_id, since=period.since, until=period.until)
-        policy = (
-            replace(self.policy, max_entries=LOOKUP_MAX_ENTRIES, margin=LOOKUP_MARGIN)
-            if one_event and self.answerer.mode == "extractive"
-            else self.policy
-        )
-        chain = build_answer_chain(retriever, self.answerer, self.sessions, policy)
+        chain = build_answer_chain(retriever, self.answerer, self.sessions, self.policy)
         resp: AskResponse = chain.invoke(question)
         if plan.habit and plan.labels and period.since is None and period.until is None:
             resp = self._with_behaviours(user_id, plan, resp)
@@ -264,8 +253,6 @@ def safety_response(question: str, mode: Mode, safety: Safety) -> AskResponse:
 
 
 StepSink = Callable[[dict[str, Any]], None]
-LOOKUP_MAX_ENTRIES = 2
-LOOKUP_MARGIN = 0.05
 
 
 def _ignore(_: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ingest.labels_store import EntryLabels
 from prompts import load_yaml
-from service.insight.quotes import tidy
+from service.insight.quotes import tidy, whole_sentences
 from service.insight.reflect import MIN_ECHO_SIMILARITY, Candidate
 from service.insight.schemas import Followup
 from service.schemas import Citation
@@ -100,7 +100,7 @@ class _Questions:
 
     def add(self, kind: str, eid: str, start: int, end: int) -> None:
         el = self.labels[eid]
-        quote = self.texts[eid][start:end].strip()
+        quote = whole_sentences(self.texts[eid], start, end)
         if not quote or eid in self.used or len(self.out) >= MAX_FOLLOWUPS:
             return
         self.used.add(eid)

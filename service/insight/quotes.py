@@ -52,7 +52,7 @@ def label_quotes(
         if not hits:
             continue
         best = max(hits, key=lambda s: s.score)
-        quote = text[best.start : best.end].strip()
+        quote = whole_sentences(text, best.start, best.end)
         if not quote:
             continue
         out.append(
