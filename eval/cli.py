@@ -466,6 +466,70 @@ def eval_retrieval(
     emit("retrieval-scifact", result, config, as_json, table)
 
 
+@eval_app.command("episodes-train")
+def eval_episodes_train(
+    lowo: Annotated[
+        bool,
+        typer.Option(
+            "--lowo/--no-lowo",
+            help="Record leave-one-writer-out figures in training.json (a few minutes more).",
+        ),
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrain the episode detector on the dev journals and maya; writes
+    prompts/models/episodes/v1/model.json and training.json."""
+    from eval.episodes_train import train
+
+    info = train(with_lowo=lowo)
+    if as_json:
+        print(json.dumps(info, default=str))
+    else:
+        out.print(f"model: {info['path']} ({info['bytes']:,} bytes)")
+        out.print(f"thresholds: {info['thresholds']}")
+        if info["lowo_pooled"]:
+            out.print(f"leave-one-writer-out, pooled: {info['lowo_pooled']}")
+
+
+@eval_app.command("episodes")
+def eval_episodes(
+    lowo: Annotated[
+        bool,
+        typer.Option(
+            "--lowo/--shipped",
+            help="Leave one writer out (retrains per fold), or the shipped model in-sample.",
+        ),
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Episode detection, response labels and origin on the dev journals and maya."""
+    from eval.episodes_data import all_texts, load_writers
+    from eval.episodes_eval import VARIANTS, config, lowo_report, shipped_report
+    from eval.episodes_train import packaged_cache
+
+    data = load_writers()
+    cache = packaged_cache()
+    cache.vectors(all_texts(data))
+    result = lowo_report(data, cache) if lowo else shipped_report(data, cache)
+    table = Table(
+        "variant", "writer", "P", "R", "trigger", "response", "by", "label acc",
+        "top / gold", "origin P", "origin R",
+    )  # fmt: skip
+    for v in VARIANTS:
+        rows = {**result["per_writer"][v], "pooled": result["pooled"][v]}
+        for w, f in rows.items():
+            top = f"{f.get('top_label')} / {f.get('gold_top_label')}"
+            if w == "pooled":
+                top = f"{f['top_label_matches']} of {f['writers']} match"
+            table.add_row(
+                v, w, _fmt(f["precision"]), _fmt(f["recall"]), _fmt(f["trigger_hit"]),
+                _fmt(f["response_hit"]), _fmt(f["by_match"]), _fmt(f["label_accuracy"]), top,
+                _fmt(f["origin"]["precision"]), _fmt(f["origin"]["recall"]),
+            )  # fmt: skip
+    name = "episodes-lowo" if lowo else "episodes-shipped"
+    emit(name, result, config(), as_json, table)
+
+
 @bench_app.command("ingest")
 def bench_ingest_cmd(
     entries: Annotated[
