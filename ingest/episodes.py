@@ -408,8 +408,11 @@ def sentence_blocks(
         out["vec"] = vectors
         out["vprev"] = shifted(vectors, 1)
         out["vnext"] = shifted(vectors, -1)
-    if "word" in want:
-        out["word"] = vocabs["word"].transform(sentences)
+    if want & {"word", "wprev", "wnext"}:
+        w = vocabs["word"].transform(sentences)
+        out["word"] = w
+        out["wprev"] = shifted(w, 1)
+        out["wnext"] = shifted(w, -1)
     if "char" in want:
         out["char"] = vocabs["char"].transform(sentences)
     if want & {"cue", "cprev", "cnext"}:
@@ -664,10 +667,16 @@ _FEMALE = frozenset(
     "grandmother aunt auntie wife girlfriend fiancee landlady".split()
 )
 _NOT_NAMES = frozenset(
-    "i i'm i've i'd i'll im ive ok okay god christmas easter monday tuesday wednesday thursday "
+    "i i'm i've i'd i'll im ive he she they we you it his her their them him me my our your "
+    "this that then when the a an and but so if ok okay god christmas easter monday tuesday "
+    "wednesday thursday "
     "friday saturday sunday january february march april may june july august september "
     "october november december english somebody someone nobody everyone everybody anyone "
-    "anybody nothing everything something quarter half".split()
+    "anybody nothing everything something quarter half hasnt hadnt havent didnt dont doesnt "
+    "cant couldnt wont wouldnt isnt wasnt werent shouldnt aint thats whats theres youre "
+    "theyre hes shes its lol omg tbh idk apparently literally really actually basically "
+    "finally only totally obviously probably usually suddenly honestly seriously clearly "
+    "definitely simply lately exactly still also even".split()
 )
 _SUBJECT_VERBS = frozenset(
     "said says put texted messaged told asked replied answered hasnt hasn't didnt didn't "
@@ -701,7 +710,7 @@ def _mentions(i: int, sentence: str, common: frozenset[str], lowercase: bool) ->
             continue
         nxt = words[k + 1].group().lower() if k + 1 < len(words) else ""
         if (w[0].isupper() and not w.isupper()) or (
-            lowercase and w.islower() and nxt in _SUBJECT_VERBS and not low.endswith("ly")
+            lowercase and w.islower() and nxt in _SUBJECT_VERBS
         ):
             out.append(_Mention(i, m.start(), w, low))
     return out
