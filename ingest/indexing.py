@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.chunking import chunk_spans
+from ingest.chunking import chunk_spans, sentence_spans
 from ingest.episodes_store import Found, write_episodes
 from ingest.labels_store import UserLabels, chunk_metadata, write_entry_tags
 from ingest.store import (
@@ -36,13 +36,19 @@ Progress = Callable[[int], None]
 class Detector(Protocol):
     """Finds episodes and retrospective telling in an entry (``ingest/episodes.py``)."""
 
+    @property
+    def uses_vectors(self) -> bool: ...
+
+    @property
+    def origin_threshold(self) -> float: ...
+
     def detect(
-        self, text: str, sentences: Sequence[tuple[int, int]], vectors: np.ndarray | None = None
+        self, text: str, sentences: Sequence[Any] | None = None, vectors: np.ndarray | None = None
     ) -> Sequence[Found]: ...
 
-    def is_origin(
-        self, text: str, sentences: Sequence[tuple[int, int]], vectors: np.ndarray | None = None
-    ) -> bool: ...
+    def origin_score(
+        self, text: str, sentences: Sequence[Any] | None = None, vectors: np.ndarray | None = None
+    ) -> float: ...
 
 
 def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
@@ -133,7 +139,7 @@ class Indexer:
             self.index.delete_entries(user_id, [e.entry_id for e in entries])
             self.index.upsert(records)
             store.replace_chunks_of(planned)
-            found = self._episodes(planned, tagged)
+            found = self._episodes(planned, tagged, cached)
             if tagged:
                 write_entry_tags(session, user_id, tagged)
             if found:
@@ -170,26 +176,50 @@ class Indexer:
         self,
         planned: Sequence[tuple[Entry, list[Chunk]]],
         tagged: Sequence[tuple[Entry, EntryTags]],
+        cached: dict[str, bytes],
     ) -> list[tuple[Entry, Sequence[Found]]]:
-        """Each entry's episodes, from its chunks and their vectors (nothing embedded again);
-        an entry told mainly in retrospect gets the ``origin`` era, whatever the era rules
-        said (the detector reads retrospective telling the rules miss)."""
+        """Each entry's episodes, read sentence by sentence (the detector was trained on
+        sentences); an entry told mainly in retrospect gets the ``origin`` era, whatever
+        the era rules said (the detector reads retrospective telling the rules miss).
+
+        A sentence that is also a chunk reuses the chunk's stored vector; the others are
+        embedded in one batch for the whole indexing batch (never twice for one text)."""
         if self.detector is None:
             return []
+        sentences = {e.pk: [(s.start, s.end) for s in sentence_spans(e.text)] for e, _ in planned}
+        vectors = self._sentence_vectors(planned, sentences, cached)
         tags = {e.pk: t for e, t in tagged}
         out: list[tuple[Entry, Sequence[Found]]] = []
-        for e, cs in planned:
-            spans = [(c.start, c.end) for c in cs]
-            vectors = (
-                np.stack([np.frombuffer(c.embedding or b"", dtype=np.float32) for c in cs])
-                if cs
-                else None
-            )
-            out.append((e, self.detector.detect(e.text, spans, vectors)))
+        for e, _ in planned:
+            spans, vecs = sentences[e.pk], vectors.get(e.pk)
+            out.append((e, self.detector.detect(e.text, spans, vecs)))
             t = tags.get(e.pk)
-            if t is not None and cs and self.detector.is_origin(e.text, spans, vectors):
-                t.era = "origin"
+            if t is not None and spans:
+                score = self.detector.origin_score(e.text, spans, vecs)
+                t.era = "origin" if score >= self.detector.origin_threshold else t.era
         return out
+
+    def _sentence_vectors(
+        self,
+        planned: Sequence[tuple[Entry, list[Chunk]]],
+        sentences: dict[int, list[tuple[int, int]]],
+        cached: dict[str, bytes],
+    ) -> dict[int, np.ndarray]:
+        if self.detector is None or not self.detector.uses_vectors:
+            return {}
+        texts = {e.pk: [e.text[a:b] for a, b in sentences[e.pk]] for e, _ in planned}
+        missing = list(
+            dict.fromkeys(t for ts in texts.values() for t in ts if text_hash(t) not in cached)
+        )
+        found = dict(cached)
+        if missing:
+            for t, v in zip(missing, self.embeddings.embed_documents(missing), strict=True):
+                found[text_hash(t)] = vector_to_bytes(v)
+        return {
+            pk: np.stack([np.frombuffer(found[text_hash(t)], dtype=np.float32) for t in ts])
+            for pk, ts in texts.items()
+            if ts
+        }
 
     def pending(self, user_id: str) -> list[int]:
         with self.sessions() as session:

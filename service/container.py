@@ -22,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from ingest.embedding import SentenceTransformerEmbeddings
+from ingest.episodes import EpisodeDetector
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
 from ingest.store import make_engine, make_sessions
@@ -110,7 +111,13 @@ class Container:
             self.model_name,
             chunk_max_words=self.settings.chunk_max_words,
             tagger=self.tagger,
+            detector=self.detector,
         )
+
+    @cached_property
+    def detector(self) -> EpisodeDetector:
+        """Episodes and retrospective telling at ingest (``prompts/models/episodes``)."""
+        return EpisodeDetector(self.embeddings, self.model_name)
 
     @cached_property
     def importer(self) -> Importer:
