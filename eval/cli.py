@@ -479,9 +479,10 @@ def eval_episodes_train(
 ) -> None:
     """Retrain the episode detector on the dev journals and maya; writes
     prompts/models/episodes/v1/model.json and training.json."""
+    from eval.episodes_eval import lowo_report
     from eval.episodes_train import train
 
-    info = train(with_lowo=lowo)
+    info = train(report=lowo_report if lowo else None)
     if as_json:
         print(json.dumps(info, default=str))
     else:

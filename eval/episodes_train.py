@@ -28,7 +28,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -381,17 +381,16 @@ def _rows_of(path: Path) -> list[Any]:
 
 
 def train(
-    out_dir: Path = MODEL_DIR, settings: Settings = SETTINGS, with_lowo: bool = True
+    out_dir: Path = MODEL_DIR,
+    settings: Settings = SETTINGS,
+    report: Callable[[dict[str, list[Entry]], VectorCache, Settings], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Train on every writer, write ``model.json`` and ``training.json``; returns a summary."""
+    """Train on every writer, write ``model.json`` and ``training.json``; returns a summary.
+    ``report`` (``eval.episodes_eval.lowo_report``) adds the leave-one-writer-out figures."""
     data = load_writers(WRITERS)
     cache = packaged_cache()
     cache.vectors(all_texts(data))
-    lowo = None
-    if with_lowo:
-        from eval.episodes_eval import lowo_report
-
-        lowo = lowo_report(data, cache, settings)
+    lowo = report(data, cache, settings) if report is not None else None
     model, _ = train_model(data, cache, settings)
     record = training_record(data, settings, lowo)
     meta = {

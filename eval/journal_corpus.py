@@ -32,18 +32,11 @@ from eval.metrics.label_prf import add_counts, label_counts, macro_f1, per_label
 from eval.metrics.quotes import quote_checks
 from eval.metrics.thirds import thirds
 from eval.metrics.time_window import outside_window
+from ingest.labels_store import known_labels
 from service.ask.planner import KINDS as PLANNER_KINDS
 
-DEFENSIVE = (
-    "hypervigilance",
-    "avoidance",
-    "testing",
-    "preemptive_withdrawal",
-    "oscillation",
-    "self_distrust",
-    "projection",
-)
-REPAIR = ("trust_experiment", "self_trust")
+DEFENSIVE = tuple(n for n, g in known_labels().items() if g == "patterns")
+REPAIR = tuple(n for n, g in known_labels().items() if g == "repair")
 PATTERN_LABELS = DEFENSIVE + REPAIR
 KINDS = (*PLANNER_KINDS, "time_bounded", "unanswerable")
 PRACTICE = "trust_history"

@@ -539,6 +539,17 @@ def settings() -> dict[str, Any]:
     }
 
 
+def dev_corpus(spec: Any, embeddings: Embeddings | None = None) -> Any:
+    """The five dev writers and the sentence set, chunked and embedded as at ingest."""
+    return build_corpus(
+        load_entries(),
+        load_training_set(),
+        embeddings or packaged_embeddings(),
+        spec,
+        default_chunk_words(),
+    )
+
+
 def train_tagger(
     out_dir: Path | None = None,
     embeddings: Embeddings | None = None,
@@ -551,13 +562,7 @@ def train_tagger(
     ``prompts/models/tagger/v1``). ``nested=False`` skips the nested figures (quicker;
     the shipped thresholds are chosen the same way either way). Returns the summary."""
     spec = load_tag_spec()
-    corpus = build_corpus(
-        load_entries(),
-        load_training_set(),
-        embeddings or packaged_embeddings(),
-        spec,
-        default_chunk_words(),
-    )
+    corpus = dev_corpus(spec, embeddings)
     cv = cross_validate(corpus, spec, embedding_name, nested=nested)
     model = fit(corpus, corpus.units(WRITERS), spec, embedding_name)
     chosen = {c: thresholds_from(cv.maxima[c], cv.gold) for c in model.components}
@@ -634,13 +639,7 @@ def lowo_scores(embeddings: Any = None, nested: bool = True) -> dict[str, Any]:
     for each component of the model: ``embedding`` (what the packaged MiniLM gets) and
     ``text`` (what any other embedder gets)."""
     spec = load_tag_spec()
-    corpus = build_corpus(
-        load_entries(),
-        load_training_set(),
-        embeddings or packaged_embeddings(),
-        spec,
-        default_chunk_words(),
-    )
+    corpus = dev_corpus(spec, embeddings)
     cv = cross_validate(corpus, spec, EMBEDDING_NAME, nested=nested)
     gold = {e.key: set(e.patterns) | set(e.emotions) for e in corpus.entries}
     writer_of = {e.key: e.writer for e in corpus.entries}

@@ -39,20 +39,15 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.chunking import Span
+from ingest.labels_store import known_labels
+
 MODEL_ASSET = "models/episodes"
 MODEL_FILE = "model.json"
 FAMILY = "let_down"
-LABELS = (
-    "hypervigilance",
-    "avoidance",
-    "testing",
-    "preemptive_withdrawal",
-    "oscillation",
-    "self_distrust",
-    "projection",
-    "trust_experiment",
-    "self_trust",
-)
+# The nine labels a response can show (seven patterns, two repair signals), in the
+# taxonomy's order.
+LABELS = tuple(n for n, g in known_labels().items() if g in ("patterns", "repair"))
 NONE_LABEL = "none"  # the label classifier's class for a response that fits no pattern
 EMBEDDED = "embedded"
 TEXT = "text"
@@ -510,17 +505,6 @@ def load_model(version: str | None = None) -> EpisodeModel:
 
 
 # ----------------------------------------------------------------------------- detection
-
-
-@dataclass(frozen=True)
-class Span:
-    """Character offsets into the entry text; ``text[start:end]`` is whole sentences."""
-
-    start: int
-    end: int
-
-    def of(self, text: str) -> str:
-        return text[self.start : self.end]
 
 
 @dataclass(frozen=True)
