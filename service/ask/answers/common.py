@@ -16,8 +16,6 @@ from service.insight.quotes import whole_sentences
 from service.insight.service import Journal
 from service.schemas import Citation
 
-MAX_EVIDENCE_LINES = 6
-
 
 @dataclass(frozen=True)
 class Period:
@@ -39,11 +37,13 @@ class Drafted:
     behaviors: list[BehaviorPublic] = field(default_factory=list)
 
     def render(self) -> str:
+        """The summary, then every citation as a dated quote: the chosen evidence first,
+        then the rest, so each cited quote can be read in the answer itself."""
         lines = [self.summary.strip()]
-        shown = self.evidence or self.citations
+        shown = list(self.evidence) + [c for c in self.citations if c not in self.evidence]
         if shown:
             lines.append("")
-            lines += [f'- {c.date}: "{c.quote}"' for c in shown[:MAX_EVIDENCE_LINES]]
+            lines += [f'- {c.date}: "{c.quote}"' for c in shown]
         return "\n".join(lines)
 
 
