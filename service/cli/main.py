@@ -19,6 +19,7 @@ from service.entries import cli as entries_cli
 from service.experiments import cli as experiments_cli
 from service.insight import cli as insight_cli
 from service.patterns import cli as patterns_cli
+from service.safety import cli as safety_cli
 
 app = typer.Typer(
     cls=CommandGroup,
@@ -27,7 +28,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (entries_cli, ask_cli, insight_cli, patterns_cli, experiments_cli, server, db_cli):
+for module in (
+    entries_cli,
+    ask_cli,
+    insight_cli,
+    patterns_cli,
+    experiments_cli,
+    safety_cli,
+    server,
+    db_cli,
+):
     module.register(app)
 
 for plugin in entry_points(group="trustlens.cli"):
