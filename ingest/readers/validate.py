@@ -72,12 +72,28 @@ def strip_blank_lines(text: str) -> str:
     return _LEADING_BLANK_LINES.sub("", text).rstrip()
 
 
+def unstorable(value: str) -> str | None:
+    """Why a string cannot be stored the same way on every store, or None.
+
+    PostgreSQL refuses NUL (U+0000) in text, and an unpaired surrogate (possible in JSON
+    as "\\ud800") cannot be encoded as UTF-8 at all; SQLite would keep the first and fail
+    on the second. Refusing both here gives one clear answer on every store."""
+    if "\x00" in value:
+        return "contains a NUL character (U+0000), which cannot be stored"
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return "contains an unpaired surrogate (not valid Unicode text)"
+    return None
+
+
 def check_text(value: object) -> str:
     """Return the entry text, or raise ``Invalid`` if there is nothing to store."""
     if value is None:
         raise Invalid("empty text")
     if not isinstance(value, str):
         raise Invalid("text must be a string")
+    why = unstorable(value)
+    if why:
+        raise Invalid(f"text {why}")
     text = strip_blank_lines(value)
     if not text:
         raise Invalid("empty text")
@@ -131,6 +147,12 @@ def check_id(value: object) -> str | None:
     ident = str(value).strip()
     if not ident:
         raise Invalid("id must not be empty")
+    # An id names the entry in routes (/v1/entries/{id}): a "/" would make it unreachable.
+    if "/" in ident:
+        raise Invalid("id must not contain '/'")
+    why = unstorable(ident)
+    if why:
+        raise Invalid(f"id {why}")
     if len(ident) > MAX_ID_CHARS:
         raise Invalid(f"id is too long ({len(ident)} characters; the limit is {MAX_ID_CHARS})")
     return ident
@@ -157,6 +179,9 @@ def check_tags(value: object) -> tuple[str, ...]:
         if not isinstance(item, str):
             raise Invalid(f"tags must be strings, got {kind(item)} ({shown(item)})")
         tag = item.strip()
+        why = unstorable(tag)
+        if why:
+            raise Invalid(f"a tag {why}")
         if tag and tag not in tags:
             tags.append(tag)
     return tuple(tags)

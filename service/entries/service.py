@@ -14,6 +14,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -185,6 +186,20 @@ def check_pattern(pattern: str) -> None:
     labels = known_labels()
     if pattern not in labels:
         raise UnknownPattern(f"unknown pattern {pattern!r}; known: {', '.join(sorted(labels))}")
+
+
+_SAFE_NAME = re.compile(r"[\w][\w .,()+-]{0,199}")
+
+
+def upload_name(filename: str) -> str:
+    """The name an upload is stored and reported under, never a path: the client's base
+    name when it is a plain file name (letters, digits, spaces and . , ( ) + - only, at most
+    200 characters, not starting with a dot), else "upload" with its extension if plain."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if _SAFE_NAME.fullmatch(base):
+        return base
+    suffix = Path(base).suffix.lower()
+    return "upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else "")
 
 
 def _export_sections(name: str, data: bytes) -> object:
@@ -501,7 +516,7 @@ class EntriesService:
         data = stream.read(limit + 1)
         if len(data) > limit:
             raise TooLarge(f"file over the limit of {limit} bytes (TRUSTLENS_MAX_UPLOAD_BYTES)")
-        name = Path(filename.replace("\\", "/")).name or "upload"
+        name = upload_name(filename)
         with tempfile.TemporaryDirectory(prefix="trustlens-upload-") as tmp:
             path = Path(tmp) / name
             path.write_bytes(data)
