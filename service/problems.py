@@ -67,6 +67,15 @@ def problem(status: int, detail: str, type: str = "about:blank", **extra: Any) -
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def _json_error(e: Any) -> str:
+    """ "body: invalid JSON at character 31: Expecting value" (the offset the JSON parser
+    reports is the second item of the error's loc)."""
+    loc = list(e.get("loc", ()))
+    where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+    why = str((e.get("ctx") or {}).get("error") or e.get("msg") or "not valid JSON")
+    return f"body: invalid JSON{where}: {why}"
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     # The first item says where (body, query, path, header); a field may be named "query".
     parts = [str(p) for p in loc]
@@ -95,10 +104,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if broken:
+            # Not JSON at all: a 400 (as documented), with where the parser stopped.
+            return problem(400, _json_error(broken[0]))
         errors = [
             {
-                # A JSON syntax error's loc is (body, character offset): name the body.
-                "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+                "field": _field(e.get("loc", ())),
                 "message": str(e.get("msg", "invalid")),
             }
             for e in exc.errors()

@@ -379,15 +379,21 @@ def test_text_over_the_limit_is_422(client: TestClient) -> None:
     assert_problem(r, 422, "text:")
 
 
-def test_body_that_is_not_json_is_422(client: TestClient) -> None:
+def test_body_that_is_not_json_is_400_with_the_position(client: TestClient) -> None:
     h = new_user(client, "ana")
     r = client.post(
         "/v1/entries",
         content=b"{not json",
         headers={**h, "content-type": "application/json"},
     )
-    body = assert_problem(r, 422, "body: JSON decode error")
-    assert body["errors"] == [{"field": "body", "message": "JSON decode error"}]
+    body = assert_problem(r, 400)
+    assert body["detail"].startswith("body: invalid JSON at character 1: ")
+    r = client.post(
+        "/v1/entries",
+        content=b'{"date": "2024-01-01", "text": x}',
+        headers={**h, "content-type": "application/json"},
+    )
+    assert assert_problem(r, 400)["detail"].startswith("body: invalid JSON at character 31")
 
 
 def test_nothing_is_stored_for_a_rejected_entry(client: TestClient) -> None:
