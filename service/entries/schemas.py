@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 
 from service.insight.schemas import Followup
 from service.safety.schemas import Safety
@@ -23,7 +23,10 @@ ENTRY_EXAMPLE: dict[str, Any] = {
 
 
 class EntryCreate(BaseModel):
-    id: str | int | None = Field(default=None, description="Your id; kept, unique per user.")
+    # Strict integers: JSON true/false is not an id (it would become "1" and overwrite "1").
+    id: str | Annotated[int, Strict()] | None = Field(
+        default=None, description="Your id; kept, unique per user."
+    )
     date: str = Field(
         description="The day the entry is about, YYYY-MM-DD.", examples=["2024-03-02"]
     )

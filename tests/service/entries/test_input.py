@@ -100,3 +100,18 @@ def test_file_import_rejects_unstorable_items_and_keeps_the_rest(api: TestClient
         "id must not contain '/'",
         "text contains a NUL character (U+0000), which cannot be stored",
     ]
+
+
+@pytest.mark.parametrize("bad", [True, False, 1.5, [], {}])
+def test_an_id_is_a_string_or_an_integer_never_a_boolean(api: TestClient, bad: object) -> None:
+    h = new_user(api, "ana")
+    assert (
+        api.post(
+            "/v1/entries", json={"id": "1", "date": "2024-01-01", "text": "One."}, headers=h
+        ).status_code
+        == 201
+    )
+    r = api.post("/v1/entries", json={"id": bad, "date": "2024-01-02", "text": "Other."}, headers=h)
+    assert_problem(r, 422)
+    assert r.json()["detail"].startswith("id")  # "id.str: ...; id.int: ..."
+    assert api.get("/v1/entries/1", headers=h).json()["text"] == "One."
