@@ -508,6 +508,14 @@ def load_model(version: str | None = None) -> EpisodeModel:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What the detector reads in one entry: its episodes and its origin score."""
+
+    episodes: list[DetectedEpisode]
+    origin: float
+
+
+@dataclass(frozen=True)
 class DetectedEpisode:
     trigger: Span
     by: str | None
@@ -808,6 +816,22 @@ class EpisodeDetector:
         spans = _spans(sentences) if sentences is not None else _sentence_spans(text)
         return score_entry(self.model, text, spans, self._vectors(text, spans, vectors))
 
+    def read(
+        self,
+        text: str,
+        sentences: Sequence[Any] | None = None,
+        vectors: np.ndarray | None = None,
+    ) -> Reading:
+        """The entry's episodes and its origin score from one scoring pass (ingest needs
+        both; scoring twice would repeat the vector and model work per entry)."""
+        if not text.strip():
+            return Reading([], 0.0)
+        spans = _spans(sentences) if sentences is not None else _sentence_spans(text)
+        rows = self._vectors(text, spans, vectors)
+        scores = score_entry(self.model, text, spans, rows)
+        episodes = self._episodes(text, spans, rows, scores) if len(spans) >= 2 else []
+        return Reading(episodes, round(scores.origin, 4))
+
     def detect(
         self,
         text: str,
@@ -815,11 +839,15 @@ class EpisodeDetector:
         vectors: np.ndarray | None = None,
     ) -> list[DetectedEpisode]:
         """Zero or more let-down episodes, best first; every span is whole sentences."""
-        spans = _spans(sentences) if sentences is not None else _sentence_spans(text)
-        if len(spans) < 2:
-            return []
-        rows = self._vectors(text, spans, vectors)
-        scores = score_entry(self.model, text, spans, rows)
+        return self.read(text, sentences, vectors).episodes
+
+    def _episodes(
+        self,
+        text: str,
+        spans: Sequence[tuple[int, int]],
+        rows: np.ndarray | None,
+        scores: Scores,
+    ) -> list[DetectedEpisode]:
         pairs = pair_up(scores, self.model.thresholds[scores.variant])
         if not pairs:
             return []
@@ -861,9 +889,7 @@ class EpisodeDetector:
         vectors: np.ndarray | None = None,
     ) -> float:
         """Probability that the entry is mainly about the formative past."""
-        if not text.strip():
-            return 0.0
-        return round(self.scores(text, sentences, vectors).origin, 4)
+        return self.read(text, sentences, vectors).origin
 
     @property
     def origin_threshold(self) -> float:

@@ -33,6 +33,16 @@ from ingest.vector_index import ChromaIndex, IndexRecord
 Progress = Callable[[int], None]
 
 
+class Read(Protocol):
+    """One entry's reading (``ingest.episodes.Reading``)."""
+
+    @property
+    def episodes(self) -> Sequence[Found]: ...
+
+    @property
+    def origin(self) -> float: ...
+
+
 class Detector(Protocol):
     """Finds episodes and retrospective telling in an entry (``ingest/episodes.py``)."""
 
@@ -42,13 +52,9 @@ class Detector(Protocol):
     @property
     def origin_threshold(self) -> float: ...
 
-    def detect(
+    def read(
         self, text: str, sentences: Sequence[Any] | None = None, vectors: np.ndarray | None = None
-    ) -> Sequence[Found]: ...
-
-    def origin_score(
-        self, text: str, sentences: Sequence[Any] | None = None, vectors: np.ndarray | None = None
-    ) -> float: ...
+    ) -> Read: ...
 
 
 def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
@@ -192,11 +198,11 @@ class Indexer:
         out: list[tuple[Entry, Sequence[Found]]] = []
         for e, _ in planned:
             spans, vecs = sentences[e.pk], vectors.get(e.pk)
-            out.append((e, self.detector.detect(e.text, spans, vecs)))
+            reading = self.detector.read(e.text, spans, vecs)
+            out.append((e, reading.episodes))
             t = tags.get(e.pk)
-            if t is not None and spans:
-                score = self.detector.origin_score(e.text, spans, vecs)
-                t.era = "origin" if score >= self.detector.origin_threshold else t.era
+            if t is not None and spans and reading.origin >= self.detector.origin_threshold:
+                t.era = "origin"
         return out
 
     def _sentence_vectors(
