@@ -296,7 +296,7 @@ def eval_tagger_train(
         typer.Option(
             "--out",
             help="Folder for model.json and training.json "
-            "(default: the shipped prompts/models/tagger/v1).",
+            "(default: the shipped prompts/models/tagger/<latest>).",
         ),
     ] = None,
     quick: Annotated[
@@ -304,7 +304,7 @@ def eval_tagger_train(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train the ingest tagger on the five dev writers and the sentence set and write its
+    """Train the ingest tagger on every dev writer and the sentence set and write its
     model file (leave-one-writer-out thresholds, nested figures in training.json)."""
     from eval.tagger_train import train_tagger
 
@@ -478,7 +478,7 @@ def eval_episodes_train(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrain the episode detector on the dev journals and maya; writes
-    prompts/models/episodes/v1/model.json and training.json."""
+    prompts/models/episodes/v2/model.json and training.json."""
     from eval.episodes_eval import lowo_report
     from eval.episodes_train import train
 

@@ -30,7 +30,8 @@ from ingest.chunking import sentence_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = ROOT / "eval" / "datasets" / "journals" / "dev"
-DEV_WRITERS = ("ri", "ha", "pr", "mt")
+# Every dev journal (each by its own writer session): the folder is the list.
+DEV_WRITERS = tuple(sorted(d.name for d in DEV_DIR.iterdir() if (d / "labels.json").is_file()))
 MAYA = "maya"
 MAYA_JOURNAL = ROOT / "examples" / "maya" / "journal.jsonl"
 MAYA_LABELS = ROOT / "eval" / "datasets" / "entry_labels.json"

@@ -2,7 +2,7 @@
 
 Why this shape: the detector must work for writers it has never read (teen slang in
 lower case, second-language English, terse notes, long literary entries), and there are
-only five labelled writers. So every threshold is picked on out-of-fold scores, leaving
+only a dozen labelled writers. So every threshold is picked on out-of-fold scores, leaving
 one writer out at a time inside the training writers, and the figures in
 ``training.json`` come from leaving each writer out in turn around that whole procedure
 (``eval/episodes_eval.py``): no threshold ever sees the writer it is measured on.
@@ -64,7 +64,7 @@ from ingest.episodes import (
     unit_rows,
 )
 
-MODEL_DIR = ROOT / "prompts" / "models" / "episodes" / "v1"
+MODEL_DIR = ROOT / "prompts" / "models" / "episodes" / "v2"
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DIM = 384
 

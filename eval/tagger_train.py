@@ -7,8 +7,9 @@ per data dir and could differ between machines. ``trustlens eval tagger-train`` 
 ``ingest/tagging.py`` through :mod:`prompts`) and ``training.json`` beside it (the data
 files with their sha256, settings, cross-validated figures, date).
 
-Data. Five development writers: the dev journals ``ri``, ``ha``, ``pr`` and ``mt`` (each
-by a separate writer, with the sentence that shows each pattern) and the team's own
+Data. Every development writer: the dev journals in ``eval/datasets/journals/dev/`` (each
+by a separate writer, with the sentence that shows each pattern; the first round's test
+journals joined them once they had been measured) and the team's own
 journal ``examples/maya`` (entry-level labels in ``entry_labels.json``), plus
 ``tagging_train.jsonl`` (about 420 journal-voice sentences written for the project).
 The units are the chunks ingest makes (``chunk_spans`` at the service's default
@@ -22,13 +23,13 @@ label is the entry's, not every chunk's). Only the writer's own behaviour is lab
 Thresholds. An entry has a label when any chunk's probability reaches the label's
 threshold, so thresholds are chosen on entries: each maximises pooled per-entry F1 over
 out-of-writer scores (leave one writer out, train on the others, score the one left out).
-The shipped thresholds come from that over all five writers.
+The shipped thresholds come from that over all the writers.
 
 Measurement: nested leave-one-writer-out. For each writer, the model is trained on the
-other four (plus the sentence set) and its thresholds are chosen by an inner
-leave-one-writer-out over those four only; the writer left out is then tagged through
+others (plus the sentence set) and its thresholds are chosen by an inner
+leave-one-writer-out over those others only; the writer left out is then tagged through
 ``Tagger.tag_entries``, as at ingest. The fixed settings below (feature weights,
-regularisation, vocabulary size) were picked while exploring on these same five writers,
+regularisation, vocabulary size) were picked while exploring on the first five writers,
 so the figures are somewhat optimistic; the thresholds are nested. The held-out test
 journals (``eval/datasets/journals/test/``) are never read here.
 """
@@ -69,14 +70,15 @@ from ingest.tagging import (
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT / "eval" / "datasets"
 DEV = DATASETS / "journals" / "dev"
-DEV_WRITERS = ("ri", "ha", "pr", "mt")
+# Every dev journal (each by its own writer session): the folder is the list.
+DEV_WRITERS = tuple(sorted(d.name for d in DEV.iterdir() if (d / "labels.json").is_file()))
 TEAM_WRITER = "maya"
 WRITERS = (*DEV_WRITERS, TEAM_WRITER)
 TEAM_JOURNAL = ROOT / "examples" / "maya" / "journal.jsonl"
 ENTRY_LABELS = DATASETS / "entry_labels.json"
 TRAINING_SET = DATASETS / "tagging_train.jsonl"
 TAXONOMY = ROOT / "prompts" / "taxonomy" / "v1" / "taxonomy.yaml"
-MODEL_VERSION = "v1"
+MODEL_VERSION = "v2"
 EMBEDDING_NAME = "all-MiniLM-L6-v2"  # the packaged model (service.settings)
 
 VECTOR_SCALE = 0.5  # unit vectors, scaled so they weigh next to markers and TF-IDF
@@ -535,12 +537,12 @@ def settings() -> dict[str, Any]:
         },
         "markers": "per taxonomy label, how many of its markers match (capped at 2)",
         "thresholds": "per label, best pooled per-entry F1 over out-of-writer scores of all "
-        "five writers (halfway to the next lower score)",
+        "writers (halfway to the next lower score)",
     }
 
 
 def dev_corpus(spec: Any, embeddings: Embeddings | None = None) -> Any:
-    """The five dev writers and the sentence set, chunked and embedded as at ingest."""
+    """Every dev writer and the sentence set, chunked and embedded as at ingest."""
     return build_corpus(
         load_entries(),
         load_training_set(),
@@ -557,7 +559,7 @@ def train_tagger(
     *,
     nested: bool = True,
 ) -> dict[str, Any]:
-    """Cross-validate, fit on all five writers and the sentence set, write
+    """Cross-validate, fit on every writer and the sentence set, write
     ``model.json`` and ``training.json`` to ``out_dir`` (default the shipped
     ``prompts/models/tagger/v1``). ``nested=False`` skips the nested figures (quicker;
     the shipped thresholds are chosen the same way either way). Returns the summary."""
@@ -600,10 +602,10 @@ def train_tagger(
         "settings": settings(),
         "thresholds": {c: model.thresholds(c) for c in model.components},
         "cross_validation": {
-            "method": "nested leave-one-writer-out over ri, ha, pr, mt, maya (train on four "
-            "plus the sentence set, thresholds from an inner leave-one-writer-out over "
-            "those four, tag the fifth through Tagger.tag_entries); per-entry labels, "
-            "pooled over the five writers",
+            "method": f"nested leave-one-writer-out over {', '.join(WRITERS)} (train on "
+            "the others plus the sentence set, thresholds from an inner "
+            "leave-one-writer-out over those others, tag the one left out through "
+            "Tagger.tag_entries); per-entry labels, pooled over the writers",
             **figures,
             "nested_thresholds": cv.thresholds,
         }
@@ -635,7 +637,7 @@ def _versions() -> dict[str, str]:
 
 
 def lowo_scores(embeddings: Any = None, nested: bool = True) -> dict[str, Any]:
-    """Nested leave-one-writer-out over the five dev writers (``eval/tagger_train.py``),
+    """Nested leave-one-writer-out over every dev writer (``eval/tagger_train.py``),
     for each component of the model: ``embedding`` (what the packaged MiniLM gets) and
     ``text`` (what any other embedder gets)."""
     spec = load_tag_spec()
