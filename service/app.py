@@ -27,6 +27,7 @@ from service.patterns import router as patterns
 from service.search import router as search
 from service.settings import Settings
 from service.users import router as users
+from service.web import router as web
 
 log = logging.getLogger("trustlens")
 
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         "<api key>`; errors are RFC 9457 `application/problem+json`; requests are rate "
         "limited per key; every response carries an `X-Request-ID`.",
         lifespan=lifespan,
+        # Served offline by service/web (Swagger UI and ReDoc from fastapi-offline).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = c
     problems.install(app)
@@ -73,4 +77,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in ROUTERS:
         app.include_router(router)
     problems.document(app)
+    web.install(app)
     return app

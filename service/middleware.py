@@ -23,6 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.problems import problem
+from service.web.router import is_file_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 USER_SCOPE_KEY = "trustlens.user_hash"  # set by deps.get_current_user
@@ -126,7 +127,8 @@ class RateLimitMiddleware:
         self.limiter = MovingWindowRateLimiter(storage_from_string(storage))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in UNLIMITED_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in UNLIMITED_PATHS or is_file_path(path):
             await self.app(scope, receive, send)
             return
         key = _client_key(scope)

@@ -1,0 +1,1 @@
+"""The reference web journal (static files at ``/``) and the offline API docs."""
