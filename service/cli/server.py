@@ -17,7 +17,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the versioned insight API (OpenAPI docs at /docs)."""
+    """Serve the versioned insight API and the web journal at / (docs at /docs)."""
     import uvicorn
 
     common.container().close()  # validate settings before starting workers
@@ -54,7 +54,8 @@ def demo(
             keys[folder.name] = issue_api_key(session, u)
             session.commit()
     url = f"http://{host}:{port}"
-    print(f"trustlens API: {url}  (docs: {url}/docs)")
+    print(f"trustlens journal: {url}/  (sign in with a demo API key below)")
+    print(f"trustlens API: {url}/v1  (docs: {url}/docs, {url}/redoc)")
     for name, key in keys.items():
         print(f"demo API key for {name}: {key}")
     first = next(iter(keys.values()), "KEY")

@@ -130,7 +130,7 @@ function safetyNotice(safety) {
     h("li", {}, h("strong", {}, r.name), ": ", r.contact,
       r.url ? [" (", h("span", { class: "url" }, r.url), ")"] : "")));
   if (safety.level === "crisis") {
-    return h("section", { class: "crisis", role: "alert", "aria-labelledby": "crisis-h" },
+    return h("section", { class: "crisis", role: "alert", tabindex: "-1", "aria-labelledby": "crisis-h" },
       h("h2", { id: "crisis-h" }, "You don't have to hold this alone"),
       h("p", {}, safety.message), h("h3", {}, "People you can reach now"), resources);
   }
@@ -209,6 +209,7 @@ function writeView() {
       if (t.length) body.tags = t;
       const e = await api("POST", "/v1/entries", body);
       out.replaceChildren(...saved(e));
+      (out.querySelector(".crisis") || out.querySelector(".ok")).focus();
       text.value = "";
       say("Entry saved.");
     } catch (err) { out.replaceChildren(errorBox(err)); } finally { busy(button, false); }
@@ -218,7 +219,7 @@ function writeView() {
 }
 
 function saved(e) {
-  const parts = [h("p", { class: "ok" }, `Saved the entry of ${e.date}`,
+  const parts = [h("p", { class: "ok", tabindex: "-1" }, `Saved the entry of ${e.date}`,
     e.indexed ? " (indexed)." : " (not indexed yet).", " ",
     h("a", { href: entryHref(e.id) }, "Open it"))];
   if (e.safety && e.safety.level === "crisis") parts.unshift(safetyNotice(e.safety));
