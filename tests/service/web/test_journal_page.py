@@ -100,7 +100,7 @@ def test_write_shows_follow_ups_quoting_past_entries(
     expect(page.locator(".crisis")).to_have_count(0)
 
 
-def test_crisis_text_shows_the_calm_card_with_resources(
+def test_crisis_text_shows_the_calm_card_and_concern_a_quiet_footer(
     page: Page, server: Server, watch: Watch
 ) -> None:
     key = server.new_user("rae")
@@ -114,6 +114,17 @@ def test_crisis_text_shows_the_calm_card_with_resources(
     expect(card).to_contain_text("Samaritans")
     # Still saved, as the API promises.
     expect(page.get_by_text("Saved the entry of")).to_be_visible()
+    # A concern (told as the past) is a quiet footer after the follow-ups, not a card.
+    page.get_by_label("Entry").fill(
+        "Two years ago I wanted to kill myself. Things are much better now and I saw "
+        "Jonah today."
+    )
+    page.get_by_role("button", name="Save entry").click()
+    footer = page.locator("aside.concern")
+    expect(footer).to_be_visible()
+    expect(footer).to_contain_text("988")
+    expect(page.locator("section.crisis")).to_have_count(0)
+    expect(page.locator(".result > *").last).to_have_class("concern")
 
 
 def test_ask_streams_the_steps_then_cites_verbatim_quotes_that_open_the_entry(
