@@ -134,9 +134,16 @@ class IndexState(Base):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine with SQLite made safe for a crash (WAL, foreign keys on)."""
+    """An engine with SQLite made safe for a crash (WAL, foreign keys on).
+
+    ``hide_parameters``: a driver error's message never carries the statement's
+    parameters (entry text), so no traceback or log line can repeat them."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -147,7 +154,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def delete_entry_rows(session: Session, table: Any, user_id: str, pks: Sequence[int]) -> None:

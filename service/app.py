@@ -21,6 +21,7 @@ from service.entries import router as entries
 from service.experiments import router as experiments
 from service.export import router as export
 from service.health import router as health
+from service.health.service import storage_fault
 from service.insight import router as insight
 from service.me import router as me
 from service.patterns import router as patterns
@@ -73,7 +74,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = c
     problems.install(app)
-    middleware.install(app, c.settings.rate_limit, c.settings.rate_limit_storage)
+    s = c.settings
+    data_dir = s.data_dir if s.uses_data_dir else None
+    middleware.install(app, s, lambda: storage_fault(data_dir, s.min_free_bytes, probe=False))
     for router in ROUTERS:
         app.include_router(router)
     problems.document(app)

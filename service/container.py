@@ -64,7 +64,7 @@ class Container:
             # The asset loader (prompts/) is shared with ingest, which cannot see settings:
             # it reads the same variable, so settings given in code reach it too.
             os.environ[ENV_VERSIONS] = json.dumps(settings.asset_versions)
-        if settings.database_url is None or settings.chroma_url is None:
+        if settings.uses_data_dir:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(settings.resolved_database_url)
         ensure_schema(self.engine)
@@ -212,7 +212,14 @@ class Container:
 
     @cached_property
     def health(self) -> HealthService:
-        return HealthService(self.engine, self.chroma_client, self.index)
+        s = self.settings
+        return HealthService(
+            self.engine,
+            self.chroma_client,
+            self.index,
+            s.data_dir if s.uses_data_dir else None,
+            s.min_free_bytes,
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -78,6 +78,21 @@ class Unavailable(DomainError):
         return {"checks": self.checks}
 
 
+class InsufficientStorage(DomainError):
+    """The disk under the stores is full: nothing was saved; retry once space returns."""
+
+    status = 507
+    exit_code = 1
+
+    def __init__(self, detail: str, checks: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.checks = checks or {"storage": "full"}
+
+    @property
+    def extra(self) -> dict[str, object]:
+        return {"checks": self.checks}
+
+
 # --------------------------------------------------------------------- named errors
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -106,6 +106,29 @@ class Settings(BaseSettings):
         description="Where rate-limit counters live: memory:// (one process) or a shared "
         "store such as redis://host:6379 for several workers.",
     )
+    auth_fail_limit: str = Field(
+        default="20/minute",
+        description="Failed authentications (401/403) allowed per client address, in the "
+        "'limits' notation; past it every request from that address gets a 429, so "
+        "guessing keys (a new bogus key per request) is limited too.",
+    )
+    max_json_bytes: int = Field(
+        default=16_000_000,
+        ge=1,
+        description="Largest request body that is not a file upload (JSON); over it: 413.",
+    )
+    min_free_bytes: int = Field(
+        default=16_000_000,
+        ge=0,
+        description="Free space the data folder must keep: below it writes answer 507 "
+        "and /readyz 503 (embedded stores only), until space returns.",
+    )
+    shutdown_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="On SIGTERM, `trustlens serve` lets requests finish this long, then "
+        "stops the server processes by force.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -123,17 +146,27 @@ class Settings(BaseSettings):
             v = "postgresql+psycopg" + v[len("postgresql") :]
         return v
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "auth_fail_limit")
     @classmethod
-    def _check_rate_limit(cls, v: str) -> str:
+    def _check_rate_limit(cls, v: str, info: ValidationInfo) -> str:
         from limits import parse_many
 
         try:
             parse_many(v)
         except ValueError:
+            name = f"TRUSTLENS_{(info.field_name or 'rate_limit').upper()}"
+            raise ValueError(f"{name} must look like '120/minute', got '{v}'") from None
+        return v
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, v: str) -> str:
+        scheme = urlparse(v).scheme
+        if scheme not in ("memory", "redis", "rediss", "redis+unix"):
             raise ValueError(
-                f"TRUSTLENS_RATE_LIMIT must look like '120/minute', got '{v}'"
-            ) from None
+                "TRUSTLENS_RATE_LIMIT_STORAGE must be memory:// or redis://host:6379, "
+                f"got scheme '{scheme}'"
+            )
         return v
 
     @field_validator("chroma_url")
@@ -168,6 +201,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def uses_data_dir(self) -> bool:
+        """Whether anything is stored in ``data_dir`` (embedded SQLite or Chroma)."""
+        return self.database_url is None or self.chroma_url is None
 
 
 @lru_cache

@@ -8,6 +8,8 @@ output goes through rich. Journal text is printed only when the person asked for
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,6 +22,7 @@ from service.errors import DomainError
 if TYPE_CHECKING:
     from service.container import Container
     from service.safety.schemas import Safety
+    from service.settings import Settings
 
 err = Console(stderr=True)
 out = Console()
@@ -41,12 +44,12 @@ class CommandGroup(TyperGroup):
             raise typer.Exit(e.exit_code) from None
 
 
-def container() -> Container:
-    """The container, from settings that are checked first (a bad setting is named)."""
+def settings() -> Settings:
+    """The settings from the environment, or one red line per bad setting and exit 2."""
     from service.settings import Settings
 
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as e:
         for problem in e.errors():
             loc = "_".join(str(p) for p in problem["loc"]).upper()
@@ -54,10 +57,73 @@ def container() -> Container:
             msg = str(problem["msg"]).removeprefix("Value error, ")
             err.print(f"[red]Invalid {where}:[/red] {msg}", highlight=False)
         raise typer.Exit(2) from None
+
+
+def _startup_error(what: str, fix: str) -> typer.Exit:
+    """A start-up failure as two lines (what, with the setting and the path; the fix),
+    never a traceback, and exit code 2."""
+    err.print(f"[red]{what}[/red]", highlight=False, soft_wrap=True)
+    err.print(f"Fix: {fix}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def check_data_dir(settings: Settings) -> None:
+    """The data folder can be created and written (a small file is written, synced and
+    removed), or a two-line error naming TRUSTLENS_DATA_DIR, the folder and the fix."""
+    if not settings.uses_data_dir:
+        return
+    path = settings.data_dir
+    probe = path / f".write-check-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"\0" * 4096)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        probe.unlink()
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = f"free space on the disk of {path}, or set TRUSTLENS_DATA_DIR elsewhere."
+        else:
+            fix = f"make {path} writable, or set TRUSTLENS_DATA_DIR to a writable folder."
+        raise _startup_error(
+            f"Cannot write the data folder {path} (TRUSTLENS_DATA_DIR): {why}.", fix
+        ) from None
+
+
+def _database_error(settings: Settings, e: Exception) -> typer.Exit:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    orig = getattr(e, "orig", None) or e
+    why = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+    setting = "TRUSTLENS_DATABASE_URL" if settings.database_url else "TRUSTLENS_DATA_DIR"
+    fix = (
+        "start the database server, or correct TRUSTLENS_DATABASE_URL."
+        if settings.database_url
+        else f"check that {settings.data_dir} holds a trustlens database and is writable."
+    )
+    return _startup_error(f"Cannot open the database {url} ({setting}): {why}", fix)
+
+
+def container() -> Container:
+    """The container, from settings that are checked first (a bad setting is named),
+    with a writable data folder and a database that answers; each failure is told in
+    two lines (the setting, the path or URL, the fix), never as a traceback."""
+    s = settings()
+    check_data_dir(s)
     # Imported once the settings are valid: it loads chromadb, torch and langchain.
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
     from service.container import Container
 
-    return Container(settings)
+    try:
+        return Container(s)
+    except (DBAPIError, SQLAlchemyError) as e:
+        raise _database_error(s, e) from None
 
 
 def user_id(c: Container, name: str, create: bool) -> str:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -18,18 +23,91 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the versioned insight API and the web journal at / (docs at /docs)."""
-    import uvicorn
-
-    common.container().close()  # validate settings before starting workers
+    settings = common.settings()
+    # Settings, the data folder, the database (migrated) and the rate-limit store are
+    # checked here, so a bad start is two clear lines, not a traceback per worker.
+    common.container().close()
+    check_rate_limit_storage(settings.rate_limit_storage)
     # access_log off: the app writes its own JSON access log (route templates, no query).
-    uvicorn.run(
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
         "service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-    )
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        str(max(1, int(settings.shutdown_timeout_s))),
+    ]
+    raise typer.Exit(supervise(cmd, settings.shutdown_timeout_s))
+
+
+def check_rate_limit_storage(uri: str) -> None:
+    """A shared rate-limit store (Redis) answers, or two lines naming the setting."""
+    if uri.startswith("memory"):
+        return
+    from limits.storage import storage_from_string
+
+    try:
+        ok = storage_from_string(uri, socket_connect_timeout=3).check()
+    except Exception:
+        ok = False
+    if not ok:
+        err.print(
+            f"[red]Cannot reach the rate-limit store {uri} (TRUSTLENS_RATE_LIMIT_STORAGE).[/red]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        err.print("Fix: start Redis there, or set TRUSTLENS_RATE_LIMIT_STORAGE=memory://.")
+        raise typer.Exit(2)
+
+
+def supervise(cmd: list[str], grace_s: float) -> int:
+    """Run the server as a child process group and make SIGTERM (and Ctrl-C) final.
+
+    The signal is passed on, the server has ``grace_s`` seconds to finish its requests
+    (uvicorn's graceful shutdown), and then the whole group gets SIGKILL. This process
+    never loads the stores, so no thread of theirs can hold its interpreter lock: a
+    server stuck inside native code (Chroma's bindings after a full disk were seen
+    holding the GIL, so its own signal handler never ran) is still stopped.
+    """
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    asked: list[float] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if not asked:
+            asked.append(time.monotonic())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
+    try:
+        while True:
+            try:
+                return proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            if asked and time.monotonic() - asked[0] > grace_s + 2:
+                err.print(
+                    f"[red]The server did not stop within {grace_s:g} s of SIGTERM "
+                    "(TRUSTLENS_SHUTDOWN_TIMEOUT_S); stopped it by force.[/red]",
+                    highlight=False,
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return 1
+    finally:
+        # Workers the server left behind (it was killed, or it crashed) go with it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def demo(

@@ -435,7 +435,8 @@ class EntriesService:
         return counts
 
     def _enforce_limits(self, reads: list[FileRead]) -> list[FileRead]:
-        n = sum(len(fr.entries) for fr in reads)
+        # Every item sent counts, the ones the reader refused as well as the valid ones.
+        n = sum(len(fr.entries) + len(fr.rejected) for fr in reads)
         if n > self.settings.max_batch_entries:
             raise TooLarge(
                 f"{n} entries in one import; the limit is {self.settings.max_batch_entries} "

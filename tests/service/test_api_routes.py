@@ -487,7 +487,8 @@ def test_keys_are_stored_hashed(client: TestClient, container: Container) -> Non
 def test_readyz_checks_the_database_and_the_index(client: TestClient) -> None:
     r = client.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": {"database": "ok", "index": "ok"}}
+    checks = {"database": "ok", "index": "ok", "storage": "ok"}  # storage: the data folder
+    assert r.json() == {"status": "ready", "checks": checks}
 
 
 def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
