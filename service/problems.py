@@ -163,7 +163,11 @@ def _fault_of(e: BaseException) -> DomainError | None:
             return _full()
         if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return _readonly()
-    if type(e).__module__.startswith(("chromadb", "sqlite3", "builtins")):
+    if type(e).__module__.startswith(("chromadb", "sqlite3")) or type(e) in (
+        Exception,
+        RuntimeError,
+        OSError,
+    ):
         # Chroma's bindings report the OS error only in their message.
         msg = str(e).lower()
         if any(w in msg for w in _FULL_WORDS):
