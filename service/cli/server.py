@@ -91,7 +91,9 @@ def supervise(cmd: list[str], grace_s: float) -> int:
     try:
         while True:
             try:
-                return proc.wait(timeout=0.2)
+                rc = proc.wait(timeout=0.2)
+                # uvicorn ends a graceful shutdown by re-raising the signal it was sent.
+                return 0 if asked and rc in (-signal.SIGTERM, -signal.SIGINT) else rc
             except subprocess.TimeoutExpired:
                 pass
             if asked and time.monotonic() - asked[0] > grace_s + 2:
