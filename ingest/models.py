@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingest.episodes_store import EpisodeRow
 from ingest.experiments_store import TrustExperiment
+from ingest.index_queue import IndexQueueItem
 from ingest.labels_store import ChunkLabel, LabelCorrection
 from ingest.store import ApiKey, Base, Chunk, Entry, IndexState, User
 
@@ -24,4 +25,5 @@ TABLES = (
     LabelCorrection,
     TrustExperiment,
     EpisodeRow,
+    IndexQueueItem,
 )

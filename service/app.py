@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from ingest.index_queue import enqueue_pending
 from service import middleware, problems
 from service.ask import router as ask
 from service.container import Container
@@ -52,11 +53,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Entries committed before a crash but never indexed are indexed now.
-        n = c.indexer.index_pending()
-        if n:
-            log.info("indexed %d pending entries at start-up", n)
+        # Entries committed but never indexed (a crash, an index that was down) are
+        # queued and drained now; then the background indexer keeps the queue drained.
+        # Several workers each run this: queue claims keep every entry indexed once.
+        worker = c.index_worker
+        try:
+            enqueue_pending(c.sessions)
+            n = worker.drain()
+            if n:
+                log.info("indexed %d pending entries at start-up", n)
+        except Exception as e:  # the indexer thread retries; start-up must not fail
+            log.warning("start-up indexing stopped: %s", type(e).__name__)
+        worker.start()
         yield
+        worker.stop()
         if container is None:
             c.close()
 

@@ -23,6 +23,7 @@ from langchain_core.language_models import BaseChatModel
 
 from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.episodes import EpisodeDetector
+from ingest.index_queue import IndexWorker
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
 from ingest.store import make_engine, make_sessions
@@ -115,6 +116,11 @@ class Container:
         )
 
     @cached_property
+    def index_worker(self) -> IndexWorker:
+        """Drains the durable index queue (a thread while serving, inline in the CLI)."""
+        return IndexWorker(self.sessions, self.indexer, batch_size=self.settings.index_batch_size)
+
+    @cached_property
     def detector(self) -> EpisodeDetector:
         """Episodes and retrospective telling at ingest (``prompts/models/episodes``)."""
         return EpisodeDetector(self.embeddings, self.model_name)
@@ -181,6 +187,7 @@ class Container:
             self.sessions,
             self.index,
             self.indexer,
+            self.index_worker,
             self.importer,
             self.gate,
             self.insight,
@@ -222,4 +229,6 @@ class Container:
         )
 
     def close(self) -> None:
+        if "index_worker" in self.__dict__:
+            self.index_worker.stop()
         self.engine.dispose()

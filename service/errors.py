@@ -93,6 +93,12 @@ class InsufficientStorage(DomainError):
         return {"checks": self.checks}
 
 
+class PreconditionFailed(DomainError):
+    """An ``If-Match`` that no longer names the entry's current version."""
+
+    status = 412
+
+
 # --------------------------------------------------------------------- named errors
 
 
@@ -131,6 +137,21 @@ class ExperimentNotFound(NotFound):
     def __init__(self, experiment_id: str):
         super().__init__(f"No experiment {experiment_id!r}.")
         self.experiment_id = experiment_id
+
+
+class IndexUnavailable(Unavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            "The search index does not answer; try again shortly.", {"index": "unreachable"}
+        )
+
+
+class EntryChanged(PreconditionFailed):
+    def __init__(self, entry_id: str):
+        super().__init__(
+            f"Entry {entry_id!r} changed since that version (If-Match): read it again."
+        )
+        self.entry_id = entry_id
 
 
 class UserExistsError(Conflict):

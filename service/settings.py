@@ -96,6 +96,16 @@ class Settings(BaseSettings):
     max_situation_chars: int = Field(
         default=4000, ge=1, description="Longest present situation (reflect)."
     )
+    index_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a write waits for its own indexing (the background indexer) "
+        "before answering with indexed false; the entry is committed either way.",
+    )
+    index_batch_size: int = Field(
+        default=64, ge=1, le=1024, description="Most queued entries one indexing round takes."
+    )
     rate_limit: str = Field(
         default="120/minute",
         description="Requests per API key (or per client address without one), in the "

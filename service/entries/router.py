@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile, status
 
 from service.deps import CurrentUser, EntriesDep
 from service.entries.schemas import (
@@ -26,7 +26,7 @@ from service.entries.schemas import (
     IndexStatusModel,
     entry_public,
 )
-from service.entries.service import IndexStatus
+from service.entries.service import IndexStatus, etag
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 status_router = APIRouter(prefix="/v1/index", tags=["entries"])
@@ -34,6 +34,18 @@ status_router = APIRouter(prefix="/v1/index", tags=["entries"])
 EntryId = Annotated[str, Path(description="Your id for the entry.", examples=["m002"])]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such entry of yours"}}
+# PUT, PATCH and DELETE take the ETag of GET (or of the last write) in If-Match.
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    412: {"description": "If-Match names a version that is no longer current"},
+}
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=1000,
+        description="Only if the entry is still this version (its ETag); else 412.",
+    ),
+]
 TOO_LARGE: dict[int | str, dict[str, Any]] = {413: {"description": "Over a documented limit"}}
 
 # The day-range filters two listings share (entries, index status).
@@ -57,6 +69,7 @@ def create_entry(
     w = entries.create(user.id, id=body.id, date=body.date, text=body.text, tags=body.tags)
     if w.saved.status != "imported":
         response.status_code = status.HTTP_200_OK
+    response.headers["ETag"] = etag(w.saved.entry)
     out = entry_public(w.saved.entry, w.saved.indexed, w.saved.status)
     out.safety = w.safety
     out.followups = None if w.safety else w.followups
@@ -116,36 +129,56 @@ def import_file(
 
 
 @router.get("/{entry_id}", responses=NOT_FOUND, summary="One of your entries")
-def read_entry(entry_id: EntryId, user: CurrentUser, entries: EntriesDep) -> EntryPublic:
-    return entry_public(*entries.require(user.id, entry_id))
+def read_entry(
+    entry_id: EntryId, user: CurrentUser, entries: EntriesDep, response: Response
+) -> EntryPublic:
+    entry, indexed = entries.require(user.id, entry_id)
+    response.headers["ETag"] = etag(entry)
+    return entry_public(entry, indexed)
 
 
-@router.put("/{entry_id}", responses=NOT_FOUND, summary="Replace an entry (re-indexed)")
+@router.put("/{entry_id}", responses=PRECONDITION, summary="Replace an entry (re-indexed)")
 def replace_entry(
-    entry_id: EntryId, body: EntryReplace, user: CurrentUser, entries: EntriesDep
+    entry_id: EntryId,
+    body: EntryReplace,
+    user: CurrentUser,
+    entries: EntriesDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> EntryPublic:
     saved = entries.update_entry(
-        user.id, entry_id, date=body.date, text=body.text, tags=body.tags or []
+        user.id, entry_id, date=body.date, text=body.text, tags=body.tags or [], if_match=if_match
     )
+    response.headers["ETag"] = etag(saved.entry)
     return entry_public(saved.entry, saved.indexed, saved.status)
 
 
-@router.patch("/{entry_id}", responses=NOT_FOUND, summary="Change some fields of an entry")
+@router.patch("/{entry_id}", responses=PRECONDITION, summary="Change some fields of an entry")
 def patch_entry(
-    entry_id: EntryId, body: EntryPatch, user: CurrentUser, entries: EntriesDep
+    entry_id: EntryId,
+    body: EntryPatch,
+    user: CurrentUser,
+    entries: EntriesDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> EntryPublic:
-    saved = entries.update_entry(user.id, entry_id, date=body.date, text=body.text, tags=body.tags)
+    saved = entries.update_entry(
+        user.id, entry_id, date=body.date, text=body.text, tags=body.tags, if_match=if_match
+    )
+    response.headers["ETag"] = etag(saved.entry)
     return entry_public(saved.entry, saved.indexed, saved.status)
 
 
 @router.delete(
     "/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=NOT_FOUND,
+    responses=PRECONDITION,
     summary="Delete an entry from the store and the index",
 )
-def delete_entry(entry_id: EntryId, user: CurrentUser, entries: EntriesDep) -> Response:
-    entries.delete_entry(user.id, entry_id)
+def delete_entry(
+    entry_id: EntryId, user: CurrentUser, entries: EntriesDep, if_match: IfMatch = None
+) -> Response:
+    entries.delete_entry(user.id, entry_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,6 +190,9 @@ def _status_model(s: IndexStatus) -> IndexStatusModel:
         indexed_at=s.indexed_at,
         chunks=s.chunks,
         index_chunks=s.index_chunks,
+        state="indexed" if s.indexed else "pending",
+        attempts=s.attempts,
+        last_error=s.last_error,
     )
 
 
@@ -174,4 +210,5 @@ def index_status(
 ) -> IndexStatusList:
     items = [_status_model(s) for s in entries.index_statuses(user.id, since=since, until=until)]
     done = sum(1 for s in items if s.indexed)
-    return IndexStatusList(items=items, indexed=done, pending=len(items) - done)
+    failing = sum(1 for s in items if s.last_error)
+    return IndexStatusList(items=items, indexed=done, pending=len(items) - done, failing=failing)

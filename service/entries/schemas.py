@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict
 
@@ -200,6 +200,16 @@ class IndexStatusModel(BaseModel):
     index_chunks: int | None = Field(
         default=None, description="Chunks found in the vector index just now."
     )
+    state: Literal["indexed", "pending"] = Field(
+        default="indexed",
+        description="'pending': committed and queued; the background indexer will index it.",
+    )
+    attempts: int = Field(default=0, description="Failed indexing tries of this version.")
+    last_error: str | None = Field(
+        default=None,
+        description="The last indexing failure's kind (an exception type; never text), "
+        "e.g. while the index server is down.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -221,3 +231,4 @@ class IndexStatusList(BaseModel):
     items: list[IndexStatusModel]
     indexed: int
     pending: int
+    failing: int = Field(default=0, description="Pending entries whose last try failed.")

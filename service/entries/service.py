@@ -14,16 +14,21 @@ import base64
 import binascii
 import datetime as dt
 import json
+import logging
+import random
 import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.index_queue import IndexQueueItem, IndexWorker, enqueue, queue_states
 from ingest.indexing import Indexer
 from ingest.labels_store import VERDICTS, LabelCorrection, UserLabels, known_labels
 from ingest.pipeline import Importer
@@ -43,8 +48,10 @@ from ingest.store import Chunk, Entry, IndexState, UserEntries, derived_entry_id
 from ingest.vector_index import ChromaIndex, user_filter
 from service.errors import (
     CursorInvalid,
+    EntryChanged,
     EntryInvalid,
     EntryNotFound,
+    IndexUnavailable,
     TooLarge,
     UnknownPattern,
 )
@@ -56,6 +63,10 @@ from service.safety.schemas import Safety
 from service.settings import Settings
 
 T = TypeVar("T")
+
+log = logging.getLogger("trustlens.entries")
+
+WRITE_TRIES = 6  # a write that loses a race (same new id, a busy SQLite) is retried
 
 
 @dataclass
@@ -80,6 +91,8 @@ class IndexStatus:
     indexed_at: dt.datetime | None
     chunks: int  # chunks of the indexed version (0 while not indexed)
     index_chunks: int | None = None  # chunks found in the vector index right now
+    attempts: int = 0  # failed indexing tries of the queued version
+    last_error: str | None = None  # the last failure's exception type (never text)
 
 
 class EntryQueries(UserEntries):
@@ -118,9 +131,18 @@ class EntryQueries(UserEntries):
                 out[pk] = int(n)
         return out
 
+    def get_for_update(self, entry_id: str) -> Entry | None:
+        """The entry, its row locked until commit on PostgreSQL (SQLite has one writer)."""
+        return self.session.scalar(
+            select(Entry)
+            .where(Entry.user_id == self.user_id, Entry.entry_id == entry_id)
+            .with_for_update()
+        )
+
     def mark_unindexed(self, entry: Entry) -> None:
         self._own(entry)
         self.session.execute(delete(IndexState).where(IndexState.entry_pk == entry.pk))
+        self.session.execute(delete(IndexQueueItem).where(IndexQueueItem.entry_pk == entry.pk))
         self.bump_revision()
 
     def delete(self, entry: Entry) -> None:
@@ -152,6 +174,26 @@ def _checked(field: str, check: Callable[[object], T], value: object) -> T:
 
 def _is_current(e: Entry) -> bool:
     return bool(e.index_state and e.index_state.indexed_hash == e.content_hash)
+
+
+def etag(e: Entry) -> str:
+    """The entry version's entity tag (its content hash), for ``ETag`` / ``If-Match``."""
+    return f'"{e.content_hash[:32]}"'
+
+
+def _matches(if_match: str, e: Entry) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    return "*" in tags or etag(e) in tags
+
+
+def _retryable(e: Exception) -> bool:
+    """A lost race, not a refusal: the same new id inserted by another request (unique
+    key), SQLite busy, or a PostgreSQL deadlock or serialization failure."""
+    return isinstance(e, (IntegrityError, OperationalError))
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
 def encode_cursor(e: Entry) -> str:
@@ -225,6 +267,7 @@ class EntriesService:
         sessions: sessionmaker[Session],
         index: ChromaIndex,
         indexer: Indexer,
+        worker: IndexWorker,
         importer: Importer,
         gate: SafetyGate,
         insight: InsightService,
@@ -233,6 +276,7 @@ class EntriesService:
         self.sessions = sessions
         self.index = index
         self.indexer = indexer
+        self.worker = worker
         self.importer = importer
         self.gate = gate
         self.insight = insight
@@ -245,8 +289,17 @@ class EntriesService:
         says; crisis language gets resources and no insight (no follow-ups)."""
         saved = self.save_entry(user_id, id=id, date=date, text=text, tags=tags)
         safety = self.gate.check(saved.entry.text)
-        followups = [] if safety else self.insight.followups(user_id, saved.entry.entry_id)
+        followups = [] if safety else self._followups(user_id, saved.entry.entry_id)
         return WrittenEntry(saved, safety, followups)
+
+    def _followups(self, user_id: str, entry_id: str) -> list[Followup]:
+        """Follow-ups read the index; an index that does not answer costs the questions,
+        never the write (the entry is committed and queued already)."""
+        try:
+            return self.insight.followups(user_id, entry_id)
+        except Exception as e:
+            log.warning("follow-ups skipped: %s", type(e).__name__)
+            return []
 
     def entry_status(self, user_id: str, entry_id: str) -> IndexStatus:
         """One entry's index status, checked against the vector index itself."""
@@ -265,23 +318,66 @@ class EntriesService:
     def save_entry(
         self, user_id: str, *, id: object, date: object, text: object, tags: object
     ) -> SavedEntry:
-        """Validate with the same rules as file import, commit, then index."""
+        """Validate with the same rules as file import, commit with its index work, then
+        wait (at most ``TRUSTLENS_INDEX_WAIT_S``) for the indexer."""
+        clean_date, clean_text, clean_tags = self._clean(date, text, tags)
+        clean_id = _checked("id", check_id, id)
+        eid = clean_id or derived_entry_id(clean_text, clean_date)
+        return self._write(user_id, eid, lambda _old: (clean_date, clean_text, clean_tags))
+
+    def _clean(self, date: object, text: object, tags: object) -> tuple[dt.date, str, list[str]]:
         clean_text = _checked("text", check_text, text)
         limit = self.settings.max_entry_chars
         if len(clean_text) > limit:
             raise EntryInvalid("text", f"longer than the limit of {limit} characters")
         clean_date = _checked("date", check_date, date)
-        clean_id = _checked("id", check_id, id)
         clean_tags = _checked("tags", check_tags, tags)
-        eid = clean_id or derived_entry_id(clean_text, clean_date)
-        with self.sessions() as session:
-            entry, status = UserEntries(session, user_id).upsert(
-                eid, clean_date, clean_text, clean_tags, "api"
+        return clean_date, clean_text, list(clean_tags)
+
+    def _write(
+        self,
+        user_id: str,
+        entry_id: str,
+        build: Callable[[Entry | None], tuple[dt.date, str, list[str]]],
+        *,
+        must_exist: bool = False,
+        if_match: str | None = None,
+    ) -> SavedEntry:
+        """The one write transaction: read the entry (locked), check the preconditions,
+        upsert it and queue its index work, commit; a lost race is retried, so writers of
+        one id end in one stored version and every request gets an answer, not a 500."""
+        for attempt in range(WRITE_TRIES):
+            try:
+                with self.sessions() as session:
+                    store = EntryQueries(session, user_id)
+                    old = store.get_for_update(entry_id)
+                    if old is None and (must_exist or if_match):
+                        raise EntryNotFound(entry_id)
+                    if old is not None and if_match and not _matches(if_match, old):
+                        raise EntryChanged(entry_id)
+                    d, t, tags = build(old)
+                    entry, status = store.upsert(entry_id, d, t, tags, "api")
+                    current = _is_current(entry)
+                    if not current:
+                        enqueue(session, [entry])
+                    session.commit()
+                break
+            except (IntegrityError, OperationalError) as e:
+                if attempt == WRITE_TRIES - 1 or not _retryable(e):
+                    raise
+                _pause(attempt)
+        indexed = current or self._await_index(user_id, entry)
+        return SavedEntry(entry=entry, status=status, indexed=indexed)
+
+    def _await_index(self, user_id: str, entry: Entry) -> bool:
+        """Give the indexer a bounded time for this version; inline where none runs."""
+        if self.worker.running:
+            self.worker.notify()
+            return self.worker.wait_indexed(
+                user_id, entry.entry_id, entry.content_hash, self.settings.index_wait_s
             )
-            session.commit()
-        if status != "unchanged":
-            self.indexer.index_entries(user_id, [entry.pk])
-        return SavedEntry(entry=entry, status=status, indexed=self.is_indexed(user_id, eid))
+        self.worker.drain()
+        return self.is_indexed(user_id, entry.entry_id)
 
     def update_entry(
         self,
@@ -291,27 +387,37 @@ class EntriesService:
         date: object | None = None,
         text: object | None = None,
         tags: object | None = None,
+        if_match: str | None = None,
     ) -> SavedEntry:
-        """Change an existing entry (fields left ``None`` keep their value)."""
-        old, _ = self.require(user_id, entry_id)
-        return self.save_entry(
-            user_id,
-            id=entry_id,
-            date=old.date.isoformat() if date is None else date,
-            text=old.text if text is None else text,
-            tags=list(old.tags) if tags is None else tags,
-        )
+        """Change an existing entry (fields left ``None`` keep their value); with
+        ``if_match``, only if it still is that version (else ``EntryChanged``, 412)."""
 
-    def delete_entry(self, user_id: str, entry_id: str) -> None:
+        def build(old: Entry | None) -> tuple[dt.date, str, list[str]]:
+            assert old is not None
+            return self._clean(
+                old.date.isoformat() if date is None else date,
+                old.text if text is None else text,
+                list(old.tags) if tags is None else tags,
+            )
+
+        return self._write(user_id, entry_id, build, must_exist=True, if_match=if_match)
+
+    def delete_entry(self, user_id: str, entry_id: str, if_match: str | None = None) -> None:
         """Remove an entry from the index and the store (in the crash-safe order above)."""
         with self.sessions() as session:
             store = EntryQueries(session, user_id)
-            entry = store.get(entry_id)
+            entry = store.get_for_update(entry_id)
             if entry is None:
                 raise EntryNotFound(entry_id)
+            if if_match and not _matches(if_match, entry):
+                raise EntryChanged(entry_id)
             store.mark_unindexed(entry)
             session.commit()
-        self.index.delete_entries(user_id, [entry_id])
+        try:
+            self.index.delete_entries(user_id, [entry_id])
+        except Exception as e:  # the entry stays, unindexed; deleting again finishes it
+            log.warning("index delete failed: %s", type(e).__name__)
+            raise IndexUnavailable() from None
         with self.sessions() as session:
             store = EntryQueries(session, user_id)
             entry = store.get(entry_id)
@@ -405,10 +511,12 @@ class EntriesService:
             else:
                 entries = store.page_after(None, since, until, None, 1_000_000)
             counts = store.chunk_counts(entries)
+            queued = queue_states(session, user_id, [e.pk for e in entries])
             out = []
             for e in entries:
                 current = _is_current(e)
                 state = e.index_state
+                q = None if current else queued.get(e.pk)
                 out.append(
                     IndexStatus(
                         entry_id=e.entry_id,
@@ -416,10 +524,16 @@ class EntriesService:
                         indexed=current,
                         indexed_at=state.indexed_at if state and current else None,
                         chunks=counts[e.pk] if current else 0,
+                        attempts=q.attempts if q else 0,
+                        last_error=q.last_error if q else None,
                     )
                 )
         if check_index and out:
-            found = self._index_chunk_counts(user_id, [s.entry_id for s in out])
+            try:
+                found = self._index_chunk_counts(user_id, [s.entry_id for s in out])
+            except Exception as e:  # the index is down: say what the store knows
+                log.warning("index chunk count failed: %s", type(e).__name__)
+                return out
             out = [
                 IndexStatus(**{**s.__dict__, "index_chunks": found.get(s.entry_id, 0)}) for s in out
             ]
