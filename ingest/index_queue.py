@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -96,7 +97,9 @@ def enqueue(session: Session, entries: Sequence[Entry]) -> None:
 
 def enqueue_pending(sessions: sessionmaker[Session]) -> int:
     """Queue every committed entry whose current version is not indexed and not queued
-    (entries written before the queue existed, or by an import that stopped early)."""
+    (entries written before the queue existed, or by an import that stopped early), and
+    release the claims of dead indexers on this host."""
+    release_dead_claims(sessions)
     with sessions() as session:
         stmt = (
             select(Entry)
@@ -110,6 +113,42 @@ def enqueue_pending(sessions: sessionmaker[Session]) -> int:
             enqueue(session, found[i : i + 500])
         session.commit()
         return len(found)
+
+
+def release_dead_claims(sessions: sessionmaker[Session]) -> int:
+    """Release claims of indexers on this host whose process is gone (a kill -9), so a
+    restart indexes their entries now instead of when the lease runs out; returns how
+    many dead indexers held claims."""
+    host = socket.gethostname()[:30]
+    with sessions() as session:
+        owners = session.scalars(
+            select(IndexQueueItem.claimed_by).where(IndexQueueItem.claimed_by.is_not(None))
+        ).all()
+        dead = set()
+        for owner in set(owners):
+            h, _, rest = (owner or "").partition(":")
+            pid = rest.partition(":")[0]
+            if h == host and pid.isdigit() and not _alive(int(pid)):
+                dead.add(owner)
+        if not dead:
+            return 0
+        session.execute(
+            update(IndexQueueItem)
+            .where(IndexQueueItem.claimed_by.in_(sorted(dead)))
+            .values(claimed_by=None, claimed_until=None)
+        )
+        session.commit()
+        return len(dead)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def queue_states(session: Session, user_id: str, pks: Sequence[int]) -> dict[int, QueueState]:
@@ -138,7 +177,7 @@ class IndexWorker:
         sessions: sessionmaker[Session],
         indexer: Indexer,
         batch_size: int = 64,
-        lease_s: float = 60.0,
+        lease_s: float = 30.0,
         poll_s: float = 0.5,
         max_backoff_s: float = 8.0,
     ):
@@ -148,7 +187,7 @@ class IndexWorker:
         self.lease_s = lease_s
         self.poll_s = poll_s
         self.max_backoff_s = max_backoff_s
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._done = threading.Condition()
@@ -217,7 +256,9 @@ class IndexWorker:
             except Exception as e:
                 self._fail(pks, type(e).__name__)
                 log.warning(
-                    "indexing %d entries failed (%s); retrying with backoff", len(pks), type(e)
+                    "indexing %d entries failed (%s); retrying with backoff",
+                    len(pks),
+                    type(e).__name__,
                 )
             else:
                 self._settle(pks)
