@@ -561,6 +561,43 @@ def bench_ingest_cmd(
     emit("bench-ingest", result, config, as_json, table)
 
 
+@bench_app.command("load")
+def bench_load_cmd(
+    entries: Annotated[
+        int, typer.Option("--entries", min=1, max=5000, help="Entries written through the API.")
+    ] = 300,
+    clients: Annotated[
+        int, typer.Option("--clients", min=1, max=64, help="Concurrent API clients.")
+    ] = 8,
+    asks: Annotated[int, typer.Option("--asks", min=0, max=2000, help="Questions asked.")] = 40,
+    max_seconds: Annotated[
+        float, typer.Option("--max-seconds", min=1, max=3600, help="Limit of each phase.")
+    ] = 600,
+    as_json: JsonOpt = False,
+) -> None:
+    """API writes and asks under concurrent clients (a loopback server) vs ingest."""
+    from eval.bench_load import bench_load
+
+    result = bench_load(entries=entries, clients=clients, asks=asks, max_seconds=max_seconds)
+    config = result.pop("config")
+    table = Table("phase", "per s", "p50 ms", "p95 ms", "errors")
+    for name in ("writes", "asks"):
+        m = result[name]
+        table.add_row(
+            name, _fmt(m["per_s"]), _fmt(m["p50_ms"]), _fmt(m["p95_ms"]), str(m["errors_by_status"])
+        )
+    table.add_row("ingest (mean)", _fmt(result["ingest"]["mean_entries_per_s"]), "", "", "")
+    table.add_row("ratio API/ingest", _fmt(result["ratio_api_writes_vs_ingest"]), "", "", "")
+    table.add_row(
+        "stored once + indexed",
+        f"{result['acknowledged_stored_once_and_indexed']}/{result['acknowledged_writes']}",
+        "",
+        "",
+        "",
+    )
+    emit("bench-load", result, config, as_json, table)
+
+
 @bench_app.command("ask")
 def bench_ask_cmd(
     sizes: Annotated[

@@ -58,6 +58,9 @@ class Server:
                 *(sys.executable, "-m", "uvicorn", "tests.serve_fake:create", "--factory"),
                 *("--host", "127.0.0.1", "--port", str(self.port)),
                 *("--workers", str(self.workers)),
+                # Longer than any pause of the clients: an idle keep-alive connection is
+                # not closed under a client that is about to reuse it.
+                *("--timeout-keep-alive", "120"),
             ],
             cwd=ROOT,
             env=env,
