@@ -330,6 +330,9 @@ def test_entry_status_says_whether_and_when_it_was_indexed(
             "indexed_at": None,
             "chunks": 0,
             "index_chunks": None,
+            "state": "pending",
+            "attempts": 0,
+            "last_error": None,
         }
     ]
     assert day["pending"] == 1

@@ -329,7 +329,7 @@ def walk_entries(client: TestClient, container: Container, alice: Person, bob: P
         0,
     )
     alone = client.get("/v1/index/status", params={"since": "2024-04-01"}, headers=bob.headers)
-    assert alone.json() == {"items": [], "indexed": 0, "pending": 0}
+    assert alone.json() == {"items": [], "indexed": 0, "pending": 0, "failing": 0}
     for eid in BOB:  # same ids as Alice's: Bob's own status, not hers
         s = client.get(f"/v1/entries/{eid}/status", headers=bob.headers).json()
         assert s["date"] == BOB[eid][0]
