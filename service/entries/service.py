@@ -132,7 +132,13 @@ class EntryQueries(UserEntries):
         return out
 
     def get_for_update(self, entry_id: str) -> Entry | None:
-        """The entry, its row locked until commit on PostgreSQL (SQLite has one writer)."""
+        """The entry, its row locked until commit on PostgreSQL. On SQLite the whole
+        database's write lock is taken first (BEGIN IMMEDIATE): pysqlite reads outside
+        any transaction until the first write, so two writers could both read version 1,
+        both pass an If-Match of it, and the second would overwrite the first."""
+        conn = self.session.connection()
+        if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         return self.session.scalar(
             select(Entry)
             .where(Entry.user_id == self.user_id, Entry.entry_id == entry_id)
