@@ -70,17 +70,16 @@ def practice(
 
 
 def episodes(user: UserOpt, as_json: JsonOpt = False) -> None:
-    """Your episodes: trigger → feeling → response → outcome, quoted from each entry."""
+    """Your episodes: what someone did, what you did about it and how it ended, quoted."""
     c, uid = setup(user)
-    eps = c.insight.episodes(uid)
+    eps = c.insight.stored_episodes(uid)
     if as_json:
         data = [e.as_dict() for e in eps]
         print(json.dumps({"data": data, "count": len(data)}))
         return
     for e in eps:
         responses = ", ".join(r.label or "" for r in e.responses) or "-"
-        feeling = e.feeling.label if e.feeling else "-"
-        out.print(f"{e.date} {e.entry_id}: feeling {feeling}; response {responses}")
+        out.print(f"{e.date} {e.entry_id}: by {e.by or '-'}; response {responses}")
 
 
 def progress(

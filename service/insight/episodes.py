@@ -11,10 +11,11 @@ sentence after the last response. Every part is an exact span of the entry's tex
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
+from ingest.episodes_store import StoredEpisode
 from ingest.labels_store import EntryLabels, LabelSpan
 from service.insight.quotes import whole_sentences
 from service.schemas import Citation
@@ -41,6 +42,7 @@ class Episode:
     feeling: Part | None = None
     responses: list[Part] = field(default_factory=list)
     outcome: Part | None = None
+    by: str | None = None  # who let the writer down, when the episode detector found it
 
     def response(self, label: str) -> Part | None:
         return next((p for p in self.responses if p.label == label), None)
@@ -60,6 +62,7 @@ class Episode:
             "feeling": p(self.feeling),
             "responses": [p(r) for r in self.responses],
             "outcome": p(self.outcome),
+            "by": self.by,
         }
 
 
@@ -177,3 +180,37 @@ def count_behaviours(
         behaviours.append(Behaviour(pattern=label, count=len(eps), of=total, citations=cites))
     behaviours.sort(key=lambda b: (-b.count, b.pattern))
     return matching, behaviours
+
+
+def from_stored(
+    stored: Iterable[StoredEpisode],
+    texts: dict[str, str],
+    dates: dict[str, str],
+    labels: dict[str, EntryLabels],
+    era_at: Callable[[str, int], str | None],
+) -> list[Episode]:
+    """The episodes found at ingest (``ingest/episodes.py``: what someone did, what the
+    writer did about it and how it ended, each a span of the entry), as quotes. These are
+    the episodes a habit question counts, so ``/v1/episodes`` shows the same ones."""
+    out = []
+    for e in sorted(stored, key=lambda e: (e.date, e.entry_id, e.trigger)):
+        text = texts.get(e.entry_id)
+        if text is None:
+            continue
+        el = labels.get(e.entry_id)
+        response = (
+            [_part("response", text, *e.response, label=e.response_label)] if e.response else []
+        )
+        out.append(
+            Episode(
+                entry_id=e.entry_id,
+                date=dates[e.entry_id],
+                era=era_at(e.entry_id, e.trigger[0]) or (el.era if el else "present"),
+                labels=set(el.labels) if el else set(),
+                trigger=_part("trigger", text, *e.trigger),
+                responses=response,
+                outcome=_part("outcome", text, *e.outcome) if e.outcome else None,
+                by=e.by,
+            )
+        )
+    return out

@@ -19,7 +19,13 @@ from ingest.labels_store import EntryLabels, LabelSpan, UserLabels
 from ingest.store import UserEntries
 from service.answer.grounding import check_citations
 from service.errors import check_free_text
-from service.insight.episodes import Behaviour, Episode, count_behaviours, extract_episodes
+from service.insight.episodes import (
+    Behaviour,
+    Episode,
+    count_behaviours,
+    extract_episodes,
+    from_stored,
+)
 from service.insight.followups import followups
 from service.insight.practices import load_practice, personalise, practice_names
 from service.insight.progress import build_progress
@@ -91,8 +97,13 @@ class InsightService:
 
     # ---------------------------------------------------------------- episodes
     def episodes_public(self, user_id: str) -> EpisodesPublic:
-        data = [e.as_dict() for e in self.episodes(user_id)]
+        data = [e.as_dict() for e in self.stored_episodes(user_id)]
         return EpisodesPublic(data=data, count=len(data))
+
+    def stored_episodes(self, user_id: str) -> list[Episode]:
+        """The episodes found at ingest, oldest first (what a habit question counts)."""
+        j = self.journal(user_id)
+        return from_stored(j.episodes, j.texts, j.dates, j.labels, j.era_at)
 
     def episodes(self, user_id: str, journal: Journal | None = None) -> list[Episode]:
         j = journal or self.journal(user_id)

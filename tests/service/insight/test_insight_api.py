@@ -234,3 +234,20 @@ def test_insight_routes_need_a_key(client: TestClient) -> None:
         ("get", "/v1/episodes"),
     ):
         assert getattr(client, method)(path).status_code == 401
+
+
+def test_episodes_are_the_ones_found_at_ingest(
+    client: TestClient, alice: dict[str, str]
+) -> None:
+    """``/v1/episodes`` lists the stored episodes a habit question counts: each has the
+    trigger the detector found, quoted from the entry, and who it was about if known."""
+    eps = client.get("/v1/episodes", headers=alice).json()
+    assert eps["count"] == len(eps["data"]) > 0
+    dates = [e["date"] for e in eps["data"]]
+    assert dates == sorted(dates)
+    for e in eps["data"]:
+        assert set(e) >= {"entry_id", "date", "era", "trigger", "responses", "outcome", "by"}
+        assert e["trigger"]["quote"] in ALICE[e["entry_id"]][1]
+        assert len(e["trigger"]["quote"].split()) >= 5 or e["trigger"]["quote"].endswith(".")
+        for r in e["responses"]:
+            assert r["label"] is None or isinstance(r["label"], str)
