@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
@@ -50,6 +50,14 @@ ROUTERS: list[APIRouter] = [
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     c = container or Container(settings or Settings())
+    mcp_route = None
+    if c.settings.mcp_http:
+        # Imported only when on: the MCP server at /mcp (service/mcp/router.py).
+        from service.mcp.router import http_route
+
+        mcp_route, mcp_manager = http_route(
+            c.mcp, c.sessions, allow_write=c.settings.mcp_allow_write
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,7 +73,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         except Exception as e:  # the indexer thread retries; start-up must not fail
             log.warning("start-up indexing stopped: %s", type(e).__name__)
         worker.start()
-        yield
+        async with AsyncExitStack() as stack:
+            if mcp_route is not None:
+                await stack.enter_async_context(mcp_manager.run())
+            yield
         worker.stop()
         if container is None:
             c.close()
@@ -89,6 +100,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     middleware.install(app, s, lambda: storage_fault(data_dir, s.min_free_bytes, probe=False))
     for router in ROUTERS:
         app.include_router(router)
+    if mcp_route is not None:
+        app.router.routes.append(mcp_route)
     problems.document(app)
     web.install(app)
     return app

@@ -6,7 +6,7 @@ in fake embeddings or a Chroma server): the SQL engine and sessions, the Chroma 
 and index, the embeddings, the tagger, the indexer and importer, the lexical cache, the
 LLM (None in extractive mode), the answerer, the safety gate and the retriever factory.
 Feature services (``entries``, ``ask``, ``search``, ``insight``, ``experiments``,
-``patterns``, ``me``, ``users``, ``export``, ``health``) are built from those; no
+``patterns``, ``me``, ``users``, ``export``, ``health``, ``mcp``) are built from those; no
 service ever sees this container, so a reader (and mypy) can follow every call from a
 route to the component it reaches.
 """
@@ -40,6 +40,7 @@ from service.experiments.service import ExperimentsService
 from service.export.service import ExportService
 from service.health.service import HealthService
 from service.insight.service import InsightService
+from service.mcp.service import McpService
 from service.me.service import MeService
 from service.patterns.service import PatternsService
 from service.retrieval.factory import Retrievers
@@ -196,6 +197,19 @@ class Container:
     @cached_property
     def search(self) -> SearchService:
         return SearchService(self.sessions, self.retrievers, self.settings.max_question_chars)
+
+    @cached_property
+    def mcp(self) -> McpService:
+        """The MCP tools: the same services as the API, then the cap on verbatim text."""
+        return McpService(
+            self.ask,
+            self.search,
+            self.insight,
+            self.patterns,
+            self.entries,
+            self.gate,
+            self.settings.mcp_max_quotes,
+        )
 
     @cached_property
     def experiments(self) -> ExperimentsService:

@@ -106,6 +106,21 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(
         default=64, ge=1, le=1024, description="Most queued entries one indexing round takes."
     )
+    # The MCP server (service/mcp): stdio via `trustlens mcp`, HTTP at /mcp via `serve --mcp`.
+    mcp_http: bool = Field(
+        default=False,
+        description="Mount the MCP server over streamable HTTP at /mcp in `trustlens serve` "
+        "(each caller authenticated by their API key; `serve --mcp` sets it).",
+    )
+    mcp_allow_write: bool = Field(
+        default=False, description="List the MCP write_entry tool (`--allow-write`)."
+    )
+    mcp_max_quotes: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Most verbatim quotes one MCP tool call returns (`--max-quotes`).",
+    )
     rate_limit: str = Field(
         default="120/minute",
         description="Requests per API key (or per client address without one), in the "

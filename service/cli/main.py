@@ -18,6 +18,7 @@ from service.db import cli as db_cli
 from service.entries import cli as entries_cli
 from service.experiments import cli as experiments_cli
 from service.insight import cli as insight_cli
+from service.mcp import cli as mcp_cli
 from service.patterns import cli as patterns_cli
 from service.safety import cli as safety_cli
 
@@ -36,6 +37,7 @@ for module in (
     experiments_cli,
     safety_cli,
     server,
+    mcp_cli,
     db_cli,
 ):
     module.register(app)

@@ -21,8 +21,30 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    mcp: Annotated[
+        bool,
+        typer.Option(
+            "--mcp", help="Also serve MCP at /mcp (streamable HTTP, each caller's API key)."
+        ),
+    ] = False,
+    mcp_allow_write: Annotated[
+        bool, typer.Option("--mcp-allow-write", help="List MCP's write_entry tool.")
+    ] = False,
+    mcp_max_quotes: Annotated[
+        int | None,
+        typer.Option("--mcp-max-quotes", min=1, max=1000, help="Most quotes one MCP call returns."),
+    ] = None,
 ) -> None:
-    """Serve the versioned insight API and the web journal at / (docs at /docs)."""
+    """Serve the versioned insight API and the web journal at / (docs at /docs), and with
+    --mcp the MCP server at /mcp."""
+    # The app is built by each worker from settings: the flags travel as settings (the
+    # server runs as a child process, which inherits the environment).
+    if mcp:
+        os.environ["TRUSTLENS_MCP_HTTP"] = "true"
+    if mcp_allow_write:
+        os.environ["TRUSTLENS_MCP_ALLOW_WRITE"] = "true"
+    if mcp_max_quotes is not None:
+        os.environ["TRUSTLENS_MCP_MAX_QUOTES"] = str(mcp_max_quotes)
     settings = common.settings()
     # Settings, the data folder, the database (migrated) and the rate-limit store are
     # checked here, so a bad start is two clear lines, not a traceback per worker.

@@ -25,6 +25,7 @@ from service.entries.schemas import (
     IndexStatusList,
     IndexStatusModel,
     entry_public,
+    written_public,
 )
 from service.entries.service import IndexStatus, etag
 
@@ -70,10 +71,7 @@ def create_entry(
     if w.saved.status != "imported":
         response.status_code = status.HTTP_200_OK
     response.headers["ETag"] = etag(w.saved.entry)
-    out = entry_public(w.saved.entry, w.saved.indexed, w.saved.status)
-    out.safety = w.safety
-    out.followups = None if w.safety else w.followups
-    return out
+    return written_public(w)
 
 
 @router.get("", summary="List your entries, oldest first, a page at a time")

@@ -12,6 +12,7 @@ from service.schemas import UtcDatetime
 
 if TYPE_CHECKING:
     from ingest.store import Entry
+    from service.entries.service import WrittenEntry
 
 
 ENTRY_EXAMPLE: dict[str, Any] = {
@@ -94,6 +95,15 @@ def entry_public(e: Entry, indexed: bool, status: str | None = None) -> EntryPub
         indexed=indexed,
         status=status,
     )
+
+
+def written_public(w: WrittenEntry) -> EntryPublic:
+    """A new entry as ``POST /v1/entries`` (and the MCP ``write_entry`` tool) return it:
+    the entry, the safety object when its text needs one, else its follow-up questions."""
+    out = entry_public(w.saved.entry, w.saved.indexed, w.saved.status)
+    out.safety = w.safety
+    out.followups = None if w.safety else w.followups
+    return out
 
 
 class EntryPage(BaseModel):

@@ -22,8 +22,12 @@ class SearchService:
         self.retrievers = retrievers
         self.max_query_chars = max_query_chars
 
+    def check_query(self, query: str) -> None:
+        """Not longer than ``TRUSTLENS_MAX_QUESTION_CHARS``, not blank (``Invalid``)."""
+        check_free_text("query", query, self.max_query_chars)
+
     def search(self, user_id: str, body: SearchRequest) -> SearchResponse:
-        check_free_text("query", body.query, self.max_query_chars)
+        self.check_query(body.query)
         retriever = self.retrievers.for_user(
             user_id, since=body.since, until=body.until, mode=body.mode
         )

@@ -1,0 +1,1 @@
+"""trustlens for AI assistants: an MCP server over the same insight services as the API."""
