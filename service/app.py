@@ -3,7 +3,8 @@
 The app holds no per-user state: everything lives in the entry store and the index,
 so several workers (``trustlens serve --workers N``) can serve the same data. Every
 feature contributes one ``router`` (``service/<feature>/router.py``); the schema is
-Alembic's, brought to head when the container is built.
+Alembic's, brought to head when the container is built. With ``TRUSTLENS_MCP_HTTP``
+(``serve --mcp``) the MCP server is mounted at ``/mcp`` (``service/mcp/router.py``).
 """
 
 from __future__ import annotations

@@ -34,7 +34,6 @@ from ingest.embedding import SentenceTransformerEmbeddings
 from ingest.store import get_or_create_user, issue_api_key
 from service.app import create_app
 from service.container import Container
-from service.mcp.service import cap_quotes
 from service.settings import Settings
 from tests.conftest import ROOT, free_port
 from tests.service.cli.test_cli import EXE, JOURNAL, maya_entries
@@ -72,6 +71,17 @@ def env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 # ------------------------------------------------------------------ the store
 
+# The API's answers the tools are compared with: name -> (method, path, JSON body).
+API_CALLS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "ask": ("POST", "/v1/ask", {"question": HABIT}),
+    "search": ("POST", "/v1/search", {"query": LOOKUP, "k": 5}),
+    "patterns": ("GET", "/v1/patterns", None),
+    "reflect": ("POST", "/v1/reflect", {"situation": SITUATION}),
+    "practice": ("GET", "/v1/practices/trust_history", None),
+    "progress": ("GET", "/v1/progress", None),
+    "crisis": ("POST", "/v1/ask", {"question": CRISIS}),
+}
+
 
 @pytest.fixture(scope="module")
 def store(
@@ -95,14 +105,10 @@ def store(
     with TestClient(create_app(container=c)) as client:
         for name in ("maya", "ben"):
             h = {"Authorization": f"Bearer {keys[name]}"}
+            wanted = list(API_CALLS) if name == "maya" else ["ask", "search"]  # ben: remote
             got = {
-                "ask": client.post("/v1/ask", json={"question": HABIT}, headers=h),
-                "search": client.post("/v1/search", json={"query": LOOKUP, "k": 5}, headers=h),
-                "patterns": client.get("/v1/patterns", headers=h),
-                "reflect": client.post("/v1/reflect", json={"situation": SITUATION}, headers=h),
-                "practice": client.get("/v1/practices/trust_history", headers=h),
-                "progress": client.get("/v1/progress", headers=h),
-                "crisis": client.post("/v1/ask", json={"question": CRISIS}, headers=h),
+                k: client.request(API_CALLS[k][0], API_CALLS[k][1], json=API_CALLS[k][2], headers=h)
+                for k in wanted
             }
             for r in got.values():
                 assert r.status_code == 200, r.text
@@ -320,24 +326,6 @@ def test_max_quotes_caps_verbatim_text(ben: dict[str, Any]) -> None:
         c["quote"] for b in a["behaviors"] for c in b["citations"]
     }
     assert len(quotes) <= 1
-
-
-def test_cap_quotes_blanks_withheld_quotes_out_of_text() -> None:
-    data = {
-        "answer": 'You go quiet.\n- "one"\n- "two"\n- "three"',
-        "citations": [
-            {"entry_id": "a", "date": "d", "quote": "one"},
-            {"entry_id": "b", "date": "d", "quote": "two"},
-            {"entry_id": "c", "date": "d", "quote": "three"},
-        ],
-        "behaviors": [{"citations": [{"entry_id": "a", "date": "d", "quote": "one"}]}],
-    }
-    out = cap_quotes(data, 1)
-    assert [c["quote"] for c in out["citations"]] == ["one"]
-    assert out["behaviors"][0]["citations"][0]["quote"] == "one"  # the same passage again
-    assert "two" not in out["answer"] and "three" not in out["answer"] and "one" in out["answer"]
-    assert out["withheld_quotes"] == 2
-    assert cap_quotes(data, 3) == data  # under the cap: unchanged
 
 
 # ------------------------------------------------------------------ over HTTP
