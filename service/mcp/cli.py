@@ -24,7 +24,7 @@ def mcp(
             "--max-quotes",
             min=1,
             max=1000,
-            help="Most verbatim quotes one call returns [default: TRUSTLENS_MCP_MAX_QUOTES, 10].",
+            help="Most verbatim quotes one call returns (default: TRUSTLENS_MCP_MAX_QUOTES, 10).",
         ),
     ] = None,
 ) -> None:
