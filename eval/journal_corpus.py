@@ -322,14 +322,35 @@ def direction_check(gold: Mapping[str, Any], system: Mapping[str, Any] | None) -
 
 def practice_check(practice: Sequence[Mapping[str, Any]], journal: Journal) -> dict[str, Any]:
     """Of the practice questions that cite an entry, how many cite an origin-era entry
-    (trust_history is about where the pattern began, so it should reach back there)."""
+    (trust_history is about where the pattern began, so it should reach back there).
+    The questions that look back (their evidence is the formative past, per the practice
+    file) are counted apart: each of those must quote an entry the writer labelled
+    ``origin``, never a present-day episode."""
+    from service.insight.practices import load_practice
+
+    back = {q.id for q in load_practice(PRACTICE).questions if q.era == "origin"}
     rows = []
     for pq in practice:
         ids = [c["entry_id"] for c in pq.get("citations", [])]
         if ids:
             eras = [journal.labels.get(e, {}).get("era") for e in ids]
-            rows.append({"id": pq["id"], "cited": ids, "eras": eras, "origin": "origin" in eras})
-    return {"questions": rows, "cited": len(rows), "origin": sum(r["origin"] for r in rows)}
+            rows.append(
+                {
+                    "id": pq["id"],
+                    "cited": ids,
+                    "eras": eras,
+                    "origin": "origin" in eras,
+                    "looks_back": pq["id"] in back,
+                }
+            )
+    looking = [r for r in rows if r["looks_back"]]
+    return {
+        "questions": rows,
+        "cited": len(rows),
+        "origin": sum(r["origin"] for r in rows),
+        "looking_back": len(looking),
+        "looking_back_origin": sum(all(e == "origin" for e in r["eras"]) for r in looking),
+    }
 
 
 def all_quotes(observed: Observed) -> list[tuple[str, str]]:
@@ -356,6 +377,8 @@ def _other_figures(
         "direction.repair_agrees": direction["repair_agrees"],
         f"practices.{PRACTICE}.cited": practice["cited"],
         f"practices.{PRACTICE}.origin_share": share,
+        f"practices.{PRACTICE}.looking_back": practice["looking_back"],
+        f"practices.{PRACTICE}.looking_back_origin": practice["looking_back_origin"],
         "quotes.checked": quotes["checked"],
         "quotes.short": quotes["short"],
         "quotes.not_verbatim": quotes["not_verbatim"],
@@ -412,6 +435,10 @@ def pool(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "direction.repair_agrees": _mean(s["direction"]["repair_agrees"] for s in js),
         f"practices.{PRACTICE}.cited": cited,
         f"practices.{PRACTICE}.origin_share": round(origin / cited, 4) if cited else None,
+        f"practices.{PRACTICE}.looking_back": _sum(js, f"practices.{PRACTICE}.looking_back"),
+        f"practices.{PRACTICE}.looking_back_origin": _sum(
+            js, f"practices.{PRACTICE}.looking_back_origin"
+        ),
     }
     for key in ("quotes.checked", "quotes.short", "quotes.not_verbatim"):
         out[key] = _sum(js, key)

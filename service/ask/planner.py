@@ -44,7 +44,8 @@ Rules, in the order they are applied:
    question (not "what happened with the money I lent Sam").
 4. ``pattern``: a yes/no, "when have I" or terse frame that names a trust label (or says
    always/keep/tend to). ``labels`` are the labels whose cues (this lexicon's and the
-   taxonomy's) the question contains, for every kind but ``lookup``; for habit and
+   taxonomy's) the question contains (a look-up uses them only when its period holds
+   nothing close to its words); for habit and
    past-present questions the situation clause is left out (in "when Tom ignores me" the
    ignoring is Tom's). When a label is the means of another ("kept quiet on purpose to see
    whether someone would notice") only the other is kept.
@@ -607,7 +608,7 @@ def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
     return Plan(
         kind=kind,
         people=tuple(q.people),
-        labels=_labels(_without_situation(core, kind, lex), lex) if kind != "lookup" else (),
+        labels=_labels(_without_situation(core, kind, lex), lex),
         trigger=trigger,
         feeling=feeling,
         subject_missing=tuple(q.missing),

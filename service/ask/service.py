@@ -170,6 +170,14 @@ class AskService:
             drafted = _draft(j, plan, period)
             if drafted is None:
                 resp = self._lookup(user_id, question, period)
+                bounded = period.since is not None or period.until is not None
+                if resp.abstained and bounded:
+                    # "What happened with Gaz between February and April?": nothing close
+                    # enough to the words, but the period and the person (or behaviour)
+                    # the question names still select the entries it is about.
+                    drafted = _within_period(j, plan, period)
+                    if drafted is not None:
+                        resp = _grounded(question, self.answerer.mode, drafted, j, period)
             else:
                 on_step({"step": "retrieve", "chunks": len(drafted.citations)})
                 on_step({"step": "draft", "claims": 1 + len(drafted.behaviors)})
@@ -285,6 +293,16 @@ def _draft(j: Journal, plan: Plan, period: Period) -> Drafted | None:
     if plan.kind == "person":
         return person.answer(j, plan.people, period)
     if plan.kind == "pattern" and plan.labels:
+        return pattern.answer(j, plan, period)
+    return None
+
+
+def _within_period(j: Journal, plan: Plan, period: Period) -> Drafted | None:
+    """A time-bounded look-up the retrieval chain could not answer: the entries of the
+    period about the people it names, else those showing the behaviour it names."""
+    if plan.people:
+        return person.answer(j, plan.people, period)
+    if plan.labels:
         return pattern.answer(j, plan, period)
     return None
 

@@ -276,9 +276,12 @@ def _observed() -> Observed:
         entries={"e1": ["avoidance"], "e2": ["avoidance"], "e3": ["self_trust"]},
         thirds=None,
         practice=[
-            {"id": "origins", "citations": [quiet]},
-            {"id": "now", "citations": []},
-            {"id": "later", "citations": [_cite("e2", "He tested me and I tested her back")]},
+            {"id": "first_lesson", "citations": [quiet]},  # looks back (era origin)
+            {"id": "still_useful", "citations": []},
+            {
+                "id": "who_kept_faith",
+                "citations": [_cite("e2", "He tested me and I tested her back")],
+            },
         ],
         texts={eid: e["text"] for eid, e in j.entries.items()},
         seconds={"total_s": 1.5},
@@ -349,6 +352,8 @@ def test_score_journal_exact_figures() -> None:
         "direction.repair_agrees": None,
         f"practices.{PRACTICE}.cited": 2,
         f"practices.{PRACTICE}.origin_share": 0.5,
+        f"practices.{PRACTICE}.looking_back": 1,  # first_lesson
+        f"practices.{PRACTICE}.looking_back_origin": 1,
         "quotes.checked": 7,  # 4 answer, 1 behaviour, 2 practice
         "quotes.short": 2,  # "tested me", "after he cancelled"
         "quotes.not_verbatim": 1,  # "... tested her back"
@@ -357,10 +362,11 @@ def test_score_journal_exact_figures() -> None:
     assert {k: f[k] for k in expected} == expected
     assert s["direction"]["gold"]["earliest"]["entry_ids"] == ["e1"]
     assert s["practices"][PRACTICE]["questions"][0] == {
-        "id": "origins",
+        "id": "first_lesson",
         "cited": ["e1"],
         "eras": ["origin"],
         "origin": True,
+        "looks_back": True,
     }
 
 
@@ -440,6 +446,8 @@ def test_pool_micro_over_entries_and_shares_of_journals() -> None:
         "direction.repair_agrees": 0.0,
         f"practices.{PRACTICE}.cited": 2,
         f"practices.{PRACTICE}.origin_share": 0.5,
+        f"practices.{PRACTICE}.looking_back": 1,
+        f"practices.{PRACTICE}.looking_back_origin": 1,
         "quotes.checked": 8,
         "quotes.short": 2,
         "quotes.not_verbatim": 1,
