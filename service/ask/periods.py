@@ -46,6 +46,8 @@ Rules (Y = the anchor's year; every period is a closed range of whole days):
   "29 February" is the last leap day before it).
 * **"since X"** runs from the start of X to the anchor ("since September" with the
   anchor 2024-11-24 is 2024-09-01..2024-11-24). "from X on/onwards" is the same.
+  "since New Year" starts on 1 January of the anchor's year; an event told by its time
+  ("since the proposal in January", "since my birthday in May") starts with that time.
 * **Ranges** "between X and Y", "from X to/until/through Y", "in X and/or Y": X's start
   to Y's end. A year on one end applies to the other ("between May and August last year"
   is May–Aug of Y-1; "between November and February 2024" starts in Nov 2023). Without
@@ -509,6 +511,12 @@ _CONNECTOR = _rx(r"\s*(?:-|–|—|\b(?:and|to|till|until|through|thru|or)\b)\s*
 _NOW = _rx(r"(?:now|today)\b")
 _ONWARDS = _rx(r"\s+(?:onwards?\b|on\b(?=\s*(?:[,.;:!?]|$)))")
 _SINCE = _rx(r"(?:ever\s+)?since\s+")
+# "since New Year", "since the new year", "since New Year's Day": from 1 January.
+_NEW_YEAR = _rx(r"(?:the\s+)?new\s+year(?:'s|’s)?(?:\s+day)?\b")
+# "since the proposal in January", "since my birthday in May": the event is told by when.
+_SINCE_EVENT = _rx(
+    r"(?:the|my|our|his|her|their|that)\s+(?:[\w'’-]+\s+){1,3}?(?:back\s+)?(?:in|on)\s+"
+)
 _FROM = _rx(r"from\s+")
 _WINDOW = _rx(
     r"(?:(?:over|in|during|for|within|across)\s+)?(?:the\s+)?(?:last|past)\s+"
@@ -566,7 +574,15 @@ def _since_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
     start = _FROM.match(text, pos) if since is None else since
     if start is None:
         return None
+    if since is not None:
+        new_year = _NEW_YEAR.match(text, start.end())
+        if new_year is not None:
+            first = dt.date(anchor.year, 1, 1)
+            return (first, anchor), new_year.end()
     found = _point(text, start.end(), anchor)
+    if found is None and since is not None:
+        event = _SINCE_EVENT.match(text, start.end())
+        found = None if event is None else _point(text, event.end(), anchor)
     if found is None:
         return None
     end = found[1]

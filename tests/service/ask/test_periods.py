@@ -165,6 +165,16 @@ def test_dev_questions_match_their_labels(writer: str) -> None:
 # --- the rules, case by case -----------------------------------------------------------
 
 CASES = [
+    # "since New Year" and an event told by its time (found on the round-two test journals)
+    ("since New Year, how have I been handling it?", D(2025, 4, 19), D(2025, 1, 1), D(2025, 4, 19)),
+    ("since the new year have I changed?", D(2025, 4, 19), D(2025, 1, 1), D(2025, 4, 19)),
+    (
+        "Since the proposal in January, have I been checking?",
+        D(2024, 7, 18),
+        D(2024, 1, 1),
+        D(2024, 7, 18),
+    ),
+    ("since my birthday in May what changed?", D(2025, 4, 19), D(2024, 5, 1), D(2025, 4, 19)),
     # seasons: "last" = the most recent that ended before the anchor
     ("how was I last winter?", WINTER, D(2022, 12, 1), D(2023, 2, 28)),
     ("what happened this winter?", WINTER, D(2023, 12, 1), D(2024, 2, 29)),
