@@ -225,7 +225,10 @@ def eval_crisis(
     split: Annotated[
         str,
         typer.Option(
-            "--split", help="dev, test (tuned on), holdout, holdout2 (unseen), train or all."
+            "--split",
+            help="dev, test (tuned on), holdout, holdout2 (unseen), train, all; "
+            "ed-dev, ed-test (EmpatheticDialogues, false alarms); cssrs-dev (real posts, "
+            "recall by C-SSRS level); journals (sample and dev journals).",
         ),
     ] = "dev",
     rules_only: Annotated[
@@ -234,11 +237,23 @@ def eval_crisis(
     as_json: JsonOpt = False,
 ) -> None:
     """Recall and precision of the crisis-language gate on eval/datasets/crisis.jsonl."""
-    from eval.crisis_eval import SPLITS, config, evaluate, load_split, packaged_embeddings
+    from eval.crisis_eval import (
+        CSSRS_SPLITS,
+        JOURNALS_SPLIT,
+        SPLITS,
+        config,
+        evaluate,
+        load_split,
+        packaged_embeddings,
+    )
 
-    if split not in (*SPLITS, "all"):
-        err.print(f"--split must be one of {', '.join(SPLITS)} or all, not {split!r}")
+    extra = (*CSSRS_SPLITS, JOURNALS_SPLIT)
+    if split not in (*SPLITS, "all", *extra):
+        err.print(f"--split must be one of {', '.join((*SPLITS, *extra))} or all, not {split!r}")
         raise typer.Exit(2)
+    if split in extra:
+        _eval_crisis_other(split, rules_only, as_json)
+        return
     examples = load_split(split)
     result = evaluate(examples, None if rules_only else packaged_embeddings())
     table = Table("slice", "n", "recall", "precision", "F1", "fn", "fp")
@@ -275,6 +290,50 @@ def eval_crisis(
         as_json,
         table,
     )
+
+
+def _eval_crisis_other(split: str, rules_only: bool, as_json: bool) -> None:
+    """``--split cssrs-dev`` (recall by C-SSRS level) and ``--split journals``."""
+    from eval.crisis_eval import config, cssrs_scores, journal_report, packaged_embeddings
+
+    emb = None if rules_only else packaged_embeddings()
+    conf = config("dev", rules_only) | {"split": split}
+    if split == "journals":
+        result = journal_report(emb)
+        conf["dataset"] = "examples/, eval/datasets/journals/dev/, journal_dev.json"
+        table = Table(
+            "journal", "entries", "crisis", "concern", "questions", "q crisis", "q concern"
+        )
+        for name, j in result["journals"].items():
+            table.add_row(
+                name,
+                str(j["entries"]),
+                str(len(j["entries_crisis"])),
+                str(len(j["entries_concern"])),
+                str(j["questions"]),
+                str(j["questions_crisis"]),
+                str(j["questions_concern"]),
+            )
+        emit("crisis-journals", result, conf, as_json, table)
+        return
+    result = cssrs_scores(emb) if not rules_only else _rules_only_cssrs()
+    conf["dataset"] = "../shared/data/cssrs/dev.jsonl (CC BY 4.0, arXiv:2505.13480)"
+    conf["positive"] = "level >= 2: concern or crisis; level >= 4: crisis"
+    table = Table("C-SSRS level", "n", "resources shown", "crisis")
+    for lv, b in result["by_level"].items():
+        table.add_row(lv, str(b["n"]), _fmt(b["resources_shown"]), _fmt(b["crisis"]))
+    for k, v in result["summary"].items():
+        table.add_row(k, "", str(v), "")
+    emit(f"crisis-{split}", result, conf, as_json, table)
+
+
+def _rules_only_cssrs() -> dict[str, Any]:
+    from eval.crisis_eval import cssrs_report
+    from eval.datasets.cssrs import load_split as load_cssrs
+    from service.safety.detector import assess
+
+    report = cssrs_report([(p.severity, assess(p.text).level) for p in load_cssrs("dev")])
+    return {"summary": {k: v for k, v in report.items() if k != "by_level"}, **report}
 
 
 @eval_app.command("crisis-train")

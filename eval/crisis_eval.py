@@ -233,3 +233,145 @@ def config(split: str | None, rules_only: bool) -> dict[str, Any]:
         },
         "positive": "level == crisis",
     }
+
+
+# ------------------------------------------------------------ real posts (C-SSRS)
+
+CSSRS_SPLITS = ("cssrs-dev",)
+JOURNALS_SPLIT = "journals"
+JOURNAL_DIRS = (
+    DATASET.parent.parent.parent / "examples",
+    DATASET.parent / "journals" / "dev",
+)
+
+
+def cssrs_report(levels: Sequence[tuple[int, str | None]]) -> dict[str, Any]:
+    """Recall by C-SSRS level and false alarms from ``(severity, gate level)`` pairs:
+    the targets of issue 13 (resources for level >= 2, crisis for level >= 4, few crises
+    on level 0), with the shares per level so a reader sees where the misses are."""
+
+    def share(rows: list[str | None], want: tuple[str, ...]) -> float | None:
+        return round(sum(r in want for r in rows) / len(rows), 4) if rows else None
+
+    by_level: dict[str, Any] = {}
+    for lv in sorted({s for s, _ in levels}):
+        rows = [g for s, g in levels if s == lv]
+        by_level[str(lv)] = {
+            "n": len(rows),
+            "resources_shown": share(rows, ("concern", "crisis")),
+            "crisis": share(rows, ("crisis",)),
+        }
+
+    def at_least(n: int) -> list[str | None]:
+        return [g for s, g in levels if s >= n]
+
+    def below(n: int) -> list[str | None]:
+        return [g for s, g in levels if s < n]
+
+    shown2 = sum(g is not None for g in at_least(2))
+    crisis4 = sum(g == "crisis" for g in at_least(4))
+    all_shown = sum(g is not None for _, g in levels)
+    all_crisis = sum(g == "crisis" for _, g in levels)
+    return {
+        "n": len(levels),
+        "level2_resources_recall": share(at_least(2), ("concern", "crisis")),
+        "level2_resources_precision": round(shown2 / all_shown, 4) if all_shown else None,
+        "level4_crisis_recall": share(at_least(4), ("crisis",)),
+        "level4_crisis_precision": round(crisis4 / all_crisis, 4) if all_crisis else None,
+        "level1_3_resources_recall": share(
+            [g for s, g in levels if 1 <= s <= 3], ("concern", "crisis")
+        ),
+        "level0_crisis": share(below(1), ("crisis",)),
+        "level0_any": share(below(1), ("concern", "crisis")),
+        "by_level": by_level,
+    }
+
+
+def journal_report(embeddings: Embeddings | None) -> dict[str, Any]:
+    """The sample journals (``examples/``), the dev journals and their questions, and
+    ``journal_dev.json``: everyday trust writing. Per journal: entries given crisis and
+    concern (targets: none, and at most one). Ids only, never text."""
+    from ingest.readers import read_path
+
+    journals: dict[str, Any] = {}
+    for root in JOURNAL_DIRS:
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            entries = [e for read in read_path(folder) for e in read.entries]
+            levels = {str(e.id): assess(e.text, embeddings).level for e in entries}
+            qfile = folder / "questions.json"
+            questions = (
+                [q["question"] for q in json.loads(qfile.read_text())["questions"]]
+                if qfile.is_file()
+                else []
+            )
+            qlevels = [assess(q, embeddings).level for q in questions]
+            journals[folder.name] = {
+                "entries": len(entries),
+                "entries_crisis": sorted(i for i, lv in levels.items() if lv == "crisis"),
+                "entries_concern": sorted(i for i, lv in levels.items() if lv == "concern"),
+                "questions": len(questions),
+                "questions_crisis": qlevels.count("crisis"),
+                "questions_concern": qlevels.count("concern"),
+            }
+    dev = json.loads((DATASET.parent / "journal_dev.json").read_text())
+    qlevels = [assess(q["question"], embeddings).level for q in dev["questions"]]
+    summary = {
+        "crisis": sum(len(j["entries_crisis"]) + j["questions_crisis"] for j in journals.values())
+        + qlevels.count("crisis"),
+        "max_concern_entries_per_journal": max(
+            len(j["entries_concern"]) for j in journals.values()
+        ),
+        "question_concerns": sum(j["questions_concern"] for j in journals.values())
+        + qlevels.count("concern"),
+    }
+    return {
+        "summary": summary,
+        "journals": journals,
+        "journal_dev_questions": {
+            "n": len(qlevels),
+            "crisis": qlevels.count("crisis"),
+            "concern": qlevels.count("concern"),
+        },
+    }
+
+
+def cssrs_scores(embeddings: Embeddings | None = None) -> dict[str, Any]:
+    """The gate on the C-SSRS dev posts: cross-validated (``CSSRS_FOLDS`` folds, the
+    shipped recipe and thresholds) when the shipped model was trained on them, else read
+    directly (a model that never saw them). Ids and levels only, never text."""
+    import os
+
+    from eval.datasets.cssrs import load_split as load_cssrs
+
+    rules = load_rules()
+    trained = rules.classifier.trained if rules.classifier else None
+    folds = int(trained.meta.get("cssrs_folds") or 0) if trained else 0
+    if embeddings is None:
+        embeddings = packaged_embeddings()
+    if folds and trained is not None:
+        from eval.crisis_train import CachedEmbeddings, cssrs_cross_validate, false_alarms
+
+        cache = os.environ.get("TRUSTLENS_EMBED_CACHE")
+        emb = CachedEmbeddings(embeddings, Path(cache) if cache else None)
+        posts, ed = cssrs_cross_validate(
+            emb, rules, folds, bool(trained.meta.get("train_on_ed", False))
+        )
+        emb.save()
+        t, ct = trained.threshold, trained.crisis_threshold
+        levels = [(p.severity, a.level_at(t, ct)) for p, a in posts]
+        ids = [(p.id, lv) for (p, _), (_, lv) in zip(posts, levels, strict=True)]
+        how = f"cross-validated, {folds} folds by id hash; shipped recipe and thresholds"
+        extra = {"ed_dev_out_of_fold_false_alarms": false_alarms(ed, t, ct)}
+    else:
+        got = [(p, assess(p.text, embeddings, rules).level) for p in load_cssrs("dev")]
+        levels = [(p.severity, lv) for p, lv in got]
+        ids = [(p.id, lv) for p, lv in got]
+        how = "direct: the shipped model never saw these posts"
+        extra = {}
+    report = cssrs_report(levels)
+    return {
+        "summary": {k: v for k, v in report.items() if k != "by_level"} | {"how": how},
+        "by_level": report["by_level"],
+        **extra,
+        "levels": {i: lv for i, lv in ids},
+    }

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +44,13 @@ from eval.crisis_eval import (
     HOLDOUT,
     TRAIN_GLOB,
     Example,
+    cssrs_report,
     everyday_rows,
     load_dataset,
     packaged_embeddings,
 )
+from eval.datasets.cssrs import Post, fold_of
+from eval.datasets.cssrs import load_split as load_cssrs
 from ingest.readers import read_path
 from prompts import asset_path
 from service.safety.classifier import ASSET, TrainedClassifier, make_vectorizer
@@ -93,17 +98,44 @@ def labelled_groups() -> dict[str, list[Example]]:
 
 
 class CachedEmbeddings(Embeddings):
-    """Embeds each distinct text once across folds (the model is the slow part)."""
+    """Embeds each distinct text once across folds (the model is the slow part).
 
-    def __init__(self, inner: Embeddings) -> None:
+    With ``path`` (outside the repository; ``TRUSTLENS_EMBED_CACHE``), vectors are also
+    kept between runs, keyed by a hash of the text: never the text itself."""
+
+    def __init__(self, inner: Embeddings, path: Path | None = None) -> None:
         self.inner = inner
         self.model_name = str(getattr(inner, "model_name", ""))
         self._cache: dict[str, list[float]] = {}
+        self.path = path
+        self._disk: dict[str, np.ndarray] = {}
+        if path is not None and path.is_file():
+            with np.load(path) as z:
+                self._disk = {k: z[k] for k in z.files}
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        missing = []
+        for t in dict.fromkeys(texts):
+            if t in self._cache:
+                continue
+            hit = self._disk.get(self._key(t))
+            if hit is not None:
+                self._cache[t] = hit.tolist()
+            else:
+                missing.append(t)
         if missing:
-            self._cache.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+            vecs = self.inner.embed_documents(missing)
+            self._cache.update(zip(missing, vecs, strict=True))
+            if self.path is not None:
+                self._disk.update(
+                    {self._key(t): np.asarray(v) for t, v in zip(missing, vecs, strict=True)}
+                )
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(self.path, **self._disk)  # type: ignore[arg-type]
         return [self._cache[t] for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
@@ -286,7 +318,7 @@ def _ed_dev(emb: Embeddings, rules: CrisisRules) -> list[tuple[str, Example, Ass
 def _dump(doc: dict[str, Any]) -> str:
     """JSON with what a reviewer reads (settings, figures) indented, and the weights one
     line each, so a retrain's diff shows the figures that moved."""
-    big = ("embedding", "tfidf")
+    big = ("embedding", "tfidf", "crisis_head")
     lines = [
         f"{json.dumps(k)}: {json.dumps(v, indent=None if k in big else 1, ensure_ascii=False)}"
         for k, v in doc.items()
@@ -294,51 +326,184 @@ def _dump(doc: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
+# ----------------------------------------------------------------- v2: real posts
+#
+# Policy (v2, issue 13). The only real crisis writing here is the C-SSRS dev split
+# (733 forum posts with a human severity level, ``eval/datasets/cssrs.py``), so it is
+# cross-validated: ``CSSRS_FOLDS`` folds by the hash in its id; EmpatheticDialogues dev
+# (everyday writing) is cut into the same number of folds by row. Each fold's model is
+# trained on every team file, the sample-journal sentences and the other folds, and the
+# whole gate (patterns first, as at run time) reads the fold left out. Labels:
+#
+# - concern head: C-SSRS level >= 1 (a wish to be dead or more) and the team's crisis
+#   rows are positive; level 0 posts, the team's other rows and everyday writing are not;
+# - crisis head: C-SSRS level >= 4 (intent, a plan, or behaviour: an attempt or
+#   preparation, level 6) and the team's crisis rows are positive; level 0 posts, the
+#   team's other rows and everyday writing are not; levels 1-3 are left out of it.
+#
+# Thresholds come from the out-of-fold curve, each with a margin under its target (the
+# kept-apart split is measured against the targets, and a fold estimate is noisy):
+# - ``crisis_threshold``: the lowest whose level-0 posts get crisis at most
+#   ``LEVEL0_CRISIS_MAX`` and EmpatheticDialogues dev at most ``ED_CRISIS_MAX``
+#   (the lowest such value finds the most level >= 4 posts);
+# - ``threshold`` (resources beside the answer): the lowest whose EmpatheticDialogues
+#   dev gets any level at most ``ED_ANY_MAX``.
+# Every figure at the chosen thresholds is written to ``training.json`` and to
+# ``eval/results/crisis-train-*.json``.
+
+CSSRS_FOLDS = 5
+# EmpatheticDialogues dev is everyday writing the gate must leave alone. Training on it
+# (its licence is CC BY-NC 4.0) is a separate choice from calibrating on it.
+TRAIN_ON_ED = os.environ.get("TRUSTLENS_CRISIS_TRAIN_ON_ED", "1") == "1"
+LEVEL0_CRISIS_MAX = 0.07  # target <= 0.10
+ED_CRISIS_MAX = 0.003  # target <= 0.005
+ED_ANY_MAX = 0.04  # target <= 0.05
+EMBED_CACHE = os.environ.get("TRUSTLENS_EMBED_CACHE")
+
+
+def _post_rows(posts: Sequence[Post], label: Callable[[Post], bool | None]) -> list[Example]:
+    out = []
+    for p in posts:
+        y = label(p)
+        if y is not None:
+            out.append(Example(p.id, p.text, y, "suicidal" if y else "none", False, "cssrs", 0))
+    return out
+
+
+def fit_v2(
+    team: Sequence[Example],
+    posts: Sequence[Post],
+    ed: Sequence[Example],
+    everyday: Sequence[str],
+    emb: Embeddings,
+    rules: CrisisRules,
+    model: str,
+) -> TrainedClassifier:
+    """The two heads (policy above) on one training set."""
+    concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *ed]
+    crisis_rows = [
+        *team,
+        *_post_rows(posts, lambda p: True if p.crisis else False if p.severity == 0 else None),
+        *ed,
+    ]
+    concern = fit(*training_texts(concern_rows, everyday, rules), emb, model)
+    crisis = fit(*training_texts(crisis_rows, everyday, rules), emb, model)
+    return dataclasses.replace(concern, crisis_head=crisis)
+
+
+Folded = tuple[list[tuple[Post, Assessment]], list[tuple[str, Example, Assessment]]]
+
+
+def cssrs_cross_validate(
+    emb: Embeddings, rules: CrisisRules, folds: int = CSSRS_FOLDS, train_on_ed: bool = TRAIN_ON_ED
+) -> Folded:
+    """Every C-SSRS dev post and EmpatheticDialogues dev situation, read by the whole
+    gate with a model that never saw it (thresholds are replayed with ``level_at``)."""
+    spec = rules.classifier
+    if spec is None:
+        raise ValueError("crisis.yaml has no classifier section")
+    team = [e for rows in labelled_groups().values() for e in rows]
+    posts = load_cssrs("dev")
+    ed = everyday_rows("dev")
+    everyday = journal_sentences()
+    out_posts: list[tuple[Post, Assessment]] = []
+    out_ed: list[tuple[str, Example, Assessment]] = []
+    for k in range(folds):
+        trained = fit_v2(
+            team,
+            [p for p in posts if fold_of(p.id, folds) != k],
+            [e for i, e in enumerate(ed) if i % folds != k] if train_on_ed else [],
+            everyday,
+            emb,
+            rules,
+            spec.model,
+        )
+        fold_rules = _with(rules, trained)
+        out_posts += [
+            (p, assess(p.text, emb, fold_rules)) for p in posts if fold_of(p.id, folds) == k
+        ]
+        out_ed += [
+            ("ed-dev", e, assess(e.text, emb, fold_rules))
+            for i, e in enumerate(ed)
+            if i % folds == k
+        ]
+    return out_posts, out_ed
+
+
+def cssrs_levels(
+    posts: Sequence[tuple[Post, Assessment]], threshold: float, crisis_threshold: float
+) -> list[tuple[int, str | None]]:
+    return [(p.severity, a.level_at(threshold, crisis_threshold)) for p, a in posts]
+
+
+def choose_thresholds_v2(folded: Folded) -> tuple[float, float]:
+    """The v2 policy above, on the out-of-fold assessments."""
+    posts, ed = folded
+    level0 = [a for p, a in posts if p.severity == 0]
+
+    def crisis_ok(ct: float) -> bool:
+        l0 = sum(a.level_at(2.0, ct) == "crisis" for a in level0) / max(len(level0), 1)
+        return (
+            l0 <= LEVEL0_CRISIS_MAX and (false_alarms(ed, 2.0, ct)["crisis"] or 0) <= ED_CRISIS_MAX
+        )
+
+    crisis_threshold = next((t for t in GRID if crisis_ok(t)), GRID[-1])
+    threshold = next(
+        (t for t in GRID if (false_alarms(ed, t, crisis_threshold)["any"] or 0) <= ED_ANY_MAX),
+        GRID[-1],
+    )
+    return threshold, crisis_threshold
+
+
 def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]:
-    """Cross-validate, choose thresholds, fit on everything, write the classifier file.
-    Returns what it did, with the cross-validated figures per file."""
+    """Cross-validate on the real posts, choose thresholds, fit on everything, write
+    ``classifier.json`` and ``training.json`` into the latest ``prompts/models/crisis``
+    version (or ``out``). Returns the cross-validated figures."""
     rules = load_rules(version)
     spec = rules.classifier
     if spec is None:
         raise ValueError("crisis.yaml has no classifier section")
-    emb = CachedEmbeddings(packaged_embeddings())
+    emb = CachedEmbeddings(packaged_embeddings(), Path(EMBED_CACHE) if EMBED_CACHE else None)
+    folded = cssrs_cross_validate(emb, rules)
+    emb.save()
+    threshold, crisis_threshold = choose_thresholds_v2(folded)
+    posts, ed_cv = folded
     groups = labelled_groups()
+    team = [e for rows in groups.values() for e in rows]
     everyday = journal_sentences()
-    cv = cross_validate(groups, everyday, emb, rules)
-    all_rows = [e for rows in groups.values() for e in rows]
-    texts, labels, spread = training_texts(all_rows, everyday, rules)
-    trained = fit(texts, labels, spread, emb, spec.model)
-    ed_dev = _ed_dev(emb, _with(rules, trained))
-    threshold, crisis_threshold = choose_thresholds(cv, ed_dev)
-    mixed, everyday_rows = pools(cv)
+    all_posts = load_cssrs("dev")
+    ed = everyday_rows("dev") if TRAIN_ON_ED else []
+    trained = fit_v2(team, all_posts, ed, everyday, emb, rules, spec.model)
     cv_report = {
-        "pooled_non_pattern_files": scores_at(mixed, threshold, crisis_threshold),
-        "everyday_false_alarms": false_alarms(everyday_rows, threshold, crisis_threshold),
-        "ed_dev_false_alarms": false_alarms(ed_dev, threshold, crisis_threshold)
-        if ed_dev
-        else "not found",
-        "by_file": {
-            g: scores_at([r for r in cv if r[0] == g], threshold, crisis_threshold) for g in groups
-        },
+        "cssrs_dev": cssrs_report(cssrs_levels(posts, threshold, crisis_threshold)),
+        "ed_dev_false_alarms": false_alarms(ed_cv, threshold, crisis_threshold),
     }
     meta = {
         "generated_by": "trustlens eval crisis-train (eval/crisis_train.py); do not edit",
         "trained": dt.date.today().isoformat(),
         "trained_on": {g: len(rows) for g, rows in groups.items()}
         | {
+            "cssrs/dev.jsonl (C-SSRS posts, CC BY 4.0, arXiv:2505.13480)": len(all_posts),
+            "empathetic_dialogues/dev.csv (everyday, CC BY-NC 4.0)": len(ed),
             "examples/ sentences (non-crisis)": len(everyday),
             "crisis.yaml prototypes": sum(len(p) for p in spec.prototypes.values()),
         },
-        "examples": len(texts) + len(spread),
-        "positives": int(sum(labels)) + len(spread),
+        "labels": {
+            "concern_head": "C-SSRS level >= 1 and team crisis rows vs level 0, team "
+            "non-crisis rows, everyday writing",
+            "crisis_head": "C-SSRS level >= 4 (intent, plan, attempt or preparation) and "
+            "team crisis rows vs level 0, team non-crisis rows, everyday writing; "
+            "levels 1-3 left out",
+        },
+        "cssrs_folds": CSSRS_FOLDS,
+        "train_on_ed": TRAIN_ON_ED,
         "settings": {
             "C_embedding": C_EMBEDDING,
             "C_tfidf": C_TFIDF,
             "min_df": MIN_DF,
-            "concern_recall_target": CONCERN_RECALL,
-            "crisis_precision_target": CRISIS_PRECISION,
-            "everyday_any_max": EVERYDAY_ANY,
-            "everyday_crisis_max": EVERYDAY_CRISIS,
+            "level0_crisis_max": LEVEL0_CRISIS_MAX,
+            "ed_crisis_max": ED_CRISIS_MAX,
+            "ed_any_max": ED_ANY_MAX,
         },
         "cross_validation": cv_report,
     }
@@ -350,14 +515,14 @@ def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]
     path = out or folder / "classifier.json"
     path.write_text(_dump(trained.to_json()), encoding="utf-8")
     training = {
-        k: v for k, v in trained.to_json().items() if k not in ("embedding", "tfidf", "mix")
+        k: v
+        for k, v in trained.to_json().items()
+        if k not in ("embedding", "tfidf", "mix", "crisis_head")
     }
     (folder / "training.json").write_text(json.dumps(training, indent=1) + "\n", encoding="utf-8")
     return {
         "path": str(path),
         "threshold": threshold,
         "crisis_threshold": crisis_threshold,
-        "examples": meta["examples"],
-        "positives": meta["positives"],
         "cross_validation": cv_report,
     }

@@ -130,7 +130,7 @@ class AskService:
         ``on_step`` (the stream) hears each step as it happens: the plan, then retrieve,
         draft and check with counts only, never text."""
         self.check_question(question)
-        safety = self.gate.check(question)
+        safety = self.gate.check(question, "question")
         if safety is not None and safety.level == "crisis":
             return safety_response(question, self.answerer.mode, safety)
         resp = self._answer(user_id, question, since, until, on_step or _ignore)

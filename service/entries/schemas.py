@@ -69,13 +69,15 @@ class EntryPublic(BaseModel):
     status: str | None = Field(default=None, description="imported, updated or unchanged.")
     safety: Safety | None = Field(
         default=None,
-        description="POST only: set when the new entry's text has crisis language "
-        "(a short message and resources). The entry is saved all the same.",
+        description="POST only: set when the new entry's text has crisis (or, as "
+        "concern, worrying) language: a short message and resources. The entry is saved "
+        "all the same.",
     )
     followups: list[Followup] | None = Field(
         default=None,
         description="POST only: one to three reflective questions grounded in your related "
-        "past entries (with citations), or one plain question; none when safety is set.",
+        "past entries (with citations), or one plain question; none when safety is "
+        "crisis (a concern's resources sit beside them).",
     )
 
     model_config = {
@@ -99,10 +101,12 @@ def entry_public(e: Entry, indexed: bool, status: str | None = None) -> EntryPub
 
 def written_public(w: WrittenEntry) -> EntryPublic:
     """A new entry as ``POST /v1/entries`` (and the MCP ``write_entry`` tool) return it:
-    the entry, the safety object when its text needs one, else its follow-up questions."""
+    the entry, the safety object when its text needs one, and its follow-up questions
+    unless the text is a crisis (a concern sits beside them)."""
     out = entry_public(w.saved.entry, w.saved.indexed, w.saved.status)
     out.safety = w.safety
-    out.followups = None if w.safety else w.followups
+    crisis = w.safety is not None and w.safety.level == "crisis"
+    out.followups = None if crisis else w.followups
     return out
 
 

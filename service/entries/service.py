@@ -292,10 +292,12 @@ class EntriesService:
     ) -> WrittenEntry:
         """Save → safety gate → follow-up questions: the one write path of a new entry,
         for the API and ``trustlens write`` alike. The entry is saved whatever the gate
-        says; crisis language gets resources and no insight (no follow-ups)."""
+        says; crisis language gets resources and no insight (no follow-ups); a concern
+        gets the resources beside the follow-ups."""
         saved = self.save_entry(user_id, id=id, date=date, text=text, tags=tags)
-        safety = self.gate.check(saved.entry.text)
-        followups = [] if safety else self._followups(user_id, saved.entry.entry_id)
+        safety = self.gate.check(saved.entry.text, "entry")
+        crisis = safety is not None and safety.level == "crisis"
+        followups = [] if crisis else self._followups(user_id, saved.entry.entry_id)
         return WrittenEntry(saved, safety, followups)
 
     def _followups(self, user_id: str, entry_id: str) -> list[Followup]:

@@ -145,8 +145,8 @@ class InsightService:
 
     def reflect(self, user_id: str, situation: str) -> ReflectResponse:
         check_free_text("situation", situation, self.max_situation_chars)
-        safety = self.gate.check(situation)
-        if safety is not None:  # crisis language: resources, and no insight
+        safety = self.gate.check(situation, "situation")
+        if safety is not None and safety.level == "crisis":  # resources, and no insight
             return ReflectResponse(
                 situation=situation,
                 echoes=[],
@@ -157,7 +157,9 @@ class InsightService:
                 safety=safety,
             )
         cands, j = self.candidates(user_id, situation)
-        return reflect(situation, cands, j.labels, j.texts)
+        out = reflect(situation, cands, j.labels, j.texts)
+        # concern: the resources beside the reflection, which is still given
+        return out.model_copy(update={"safety": safety}) if safety else out
 
     # -------------------------------------------------------------- follow-ups
     def followups(self, user_id: str, entry_id: str) -> list[Followup]:

@@ -39,6 +39,10 @@ class TrainedClassifier:
     threshold: float  # concern from here
     crisis_threshold: float  # crisis from here, for statements
     meta: dict[str, Any]  # what it was trained on, and the cross-validated figures
+    # v2: a second model for the crisis band alone (intent, a plan or an attempt: C-SSRS
+    # level 4 or more), so "resources" and "answer replaced" are two questions; without
+    # it the one probability is compared with both thresholds (v1).
+    crisis_head: TrainedClassifier | None = None
     _vec: Any = field(default=None, compare=False, repr=False)
 
     def proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
@@ -48,6 +52,11 @@ class TrainedClassifier:
             return p_emb
         p_tf = _sigmoid(self._tfidf(texts) @ self.tfidf_weights + self.tfidf_bias)
         return np.asarray((1.0 - self.mix) * p_emb + self.mix * p_tf)
+
+    def proba_crisis(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Probability of the crisis band: the crisis head's, else ``proba`` (v1)."""
+        head = self.crisis_head or self
+        return head.proba(texts, vectors)
 
     def _tfidf(self, texts: Sequence[str]) -> Any:
         if self._vec is None:  # rebuilt from the stored vocabulary and idf, once
@@ -59,6 +68,7 @@ class TrainedClassifier:
         return self._vec.transform(list(texts))
 
     def to_json(self) -> dict[str, Any]:
+        head = {"crisis_head": self.crisis_head.to_json()} if self.crisis_head else {}
         return {
             "model": self.model,
             **self.meta,
@@ -77,12 +87,15 @@ class TrainedClassifier:
                     for t, i in sorted(self.vocabulary.items(), key=lambda kv: kv[1])
                 },
             },
+            **head,
         }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> TrainedClassifier:
         terms: dict[str, list[float]] = doc["tfidf"]["terms"]
         known = {"model", "threshold", "crisis_threshold", "mix", "embedding", "tfidf"}
+        known |= {"crisis_head"}
+        head = doc.get("crisis_head")
         return cls(
             model=str(doc["model"]),
             emb_weights=np.asarray(doc["embedding"]["weights"], dtype=np.float32),
@@ -96,6 +109,7 @@ class TrainedClassifier:
             threshold=float(doc["threshold"]),
             crisis_threshold=float(doc["crisis_threshold"]),
             meta={k: v for k, v in doc.items() if k not in known},
+            crisis_head=cls.from_json(head) if head else None,
         )
 
 

@@ -53,7 +53,7 @@ def check(
     try:
         results = []
         for rid, text in rows:
-            safety = c.gate.check(text)
+            safety = c.gate.check(text, "entry")
             results.append({"id": rid, "level": safety.level if safety else None})
     finally:
         c.close()

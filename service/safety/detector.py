@@ -24,7 +24,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from service.safety.rules import ClassifierSpec, CrisisRules, Pattern, load_rules
-from service.safety.schemas import Level, Resource, Safety
+from service.safety.schemas import About, Level, Resource, Safety
 
 # Also score a text's unexplained sentences together (see ``_classify``).
 JOIN_SENTENCES = True
@@ -51,15 +51,24 @@ class Scored:
     cue: Level  # "concern" when the past or joke cue lowers it, else "crisis"
     why: str
     kind: str  # the nearest prototype's kind
+    pc: float = -1.0  # the crisis head's probability (v2 models); -1: none, ``p`` serves
+
+    @property
+    def p_crisis(self) -> float:
+        return self.p if self.pc < 0 else self.pc
 
     def level(self, threshold: float, crisis_threshold: float) -> Level | None:
         # Crisis replaces an answer, so the classifier gives it only when it is very sure
         # and the unit is a statement: everyday trust questions ("do I push people
         # away before they can leave me?") sit close to danger and loss in this space.
-        if self.p < (crisis_threshold if self.question else threshold):
-            return None
-        if self.question or self.p < crisis_threshold:
-            return "concern"
+        # A question gets concern at most, and only from the crisis threshold.
+        sure = self.p_crisis >= crisis_threshold
+        if self.question:
+            return "concern" if sure else None
+        if not sure:
+            return "concern" if self.p >= threshold else None
+        # v1 (one probability): crisis needs both; v2: the crisis head alone decides
+        # the band, resources are then shown whatever the concern head says.
         return self.cue
 
     def hit(self, threshold: float, crisis_threshold: float) -> Hit | None:
@@ -221,6 +230,7 @@ def _classify(
     units = list(sentences) + ([" ".join(sentences)] if joined else [])
     vecs = unit_rows(embeddings.embed_documents(units))
     probs = trained.proba(units, vecs)
+    pcs = trained.proba_crisis(units, vecs) if trained.crisis_head else None
     protos = {k: v for k, v in _PROTOTYPES.get(embeddings, spec).items() if k != "benign"}
     out = []
     for i, unit in enumerate(units):
@@ -229,7 +239,8 @@ def _classify(
         cue, why = _cue_level(unit, rules)
         # The joined unit is not one sentence, so it cannot "open like a question".
         question = not whole and bool(rules.question.search(unit))
-        out.append(Scored(float(probs[i]), question, cue, why, kind))
+        pc = float(pcs[i]) if pcs is not None else -1.0
+        out.append(Scored(float(probs[i]), question, cue, why, kind, pc))
     return out
 
 
@@ -272,8 +283,11 @@ def assess(
     return Assessment(level=_level_of(hits), hits=hits, scored=scored)
 
 
-def safety_for(a: Assessment, rules: CrisisRules | None = None) -> Safety | None:
-    """The message and resources that fit what was found (self-harm vs danger)."""
+def safety_for(
+    a: Assessment, rules: CrisisRules | None = None, about: About = "text"
+) -> Safety | None:
+    """The message and resources that fit what was found (self-harm vs danger). The
+    message names ``about`` (your question, situation or entry) and never the words."""
     rules = rules or load_rules()
     if a.level is None:
         return None
@@ -289,7 +303,12 @@ def safety_for(a: Assessment, rules: CrisisRules | None = None) -> Safety | None
         for r in rules.resources
         if any(k in r.kinds for k in kinds)
     ]
-    return Safety(level=a.level, message=message, resources=resources)
+    return Safety(
+        level=a.level,
+        message=message.replace("{about}", about),
+        resources=resources,
+        about=about,
+    )
 
 
 class Reviewer(Protocol):
@@ -299,7 +318,10 @@ class Reviewer(Protocol):
 
 
 def detect_crisis(
-    text: str, embeddings: Embeddings | None = None, reviewer: Reviewer | None = None
+    text: str,
+    embeddings: Embeddings | None = None,
+    reviewer: Reviewer | None = None,
+    about: About = "text",
 ) -> Safety | None:
     """``Safety`` when ``text`` carries crisis (or, more gently, concerning) language.
 
@@ -309,4 +331,4 @@ def detect_crisis(
     a = assess(text, embeddings)
     if reviewer is not None:
         a = reviewer.review(text, a)
-    return safety_for(a)
+    return safety_for(a, about=about)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from langchain_core.embeddings import Embeddings
 
 from service.safety.detector import Reviewer, detect_crisis
-from service.safety.schemas import Safety
+from service.safety.schemas import About, Safety
 
 
 class SafetyGate:
@@ -18,6 +18,10 @@ class SafetyGate:
         self.embeddings = embeddings
         self.reviewer = reviewer
 
-    def check(self, text: str) -> Safety | None:
-        """``Safety`` when ``text`` carries crisis (or concerning) language, else None."""
-        return detect_crisis(text, self.embeddings, self.reviewer)
+    def check(self, text: str, about: About = "text") -> Safety | None:
+        """``Safety`` when ``text`` carries crisis (or concerning) language, else None.
+        ``about`` names the text in the notice (question, situation or entry).
+
+        ``crisis`` replaces the insight; ``concern`` is shown beside it (the caller still
+        answers, reflects or suggests follow-ups)."""
+        return detect_crisis(text, self.embeddings, self.reviewer, about)

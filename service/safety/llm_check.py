@@ -1,12 +1,18 @@
 """A second opinion from the configured LLM on texts the offline gate is unsure about.
 
-The offline gate (patterns, then the learned stage) must keep false alarms on everyday
-writing rare, so many real crises reach only ``concern`` (resources beside the answer;
-README "Crisis safety"). When an OpenAI-compatible model is configured, those texts,
-and only those whose concern came from the classifier rather than from a past, joke or
-someone-else cue, are shown to it with ``prompts/safety_check/<v>``. A "crisis" reply
-raises the level to ``crisis``; anything else (no, an error, a timeout, an unparseable
-reply) leaves the offline decision as it was. It can only escalate, never silence.
+The offline gate (patterns, then the learned stage) keeps false alarms on everyday
+writing rare, so its learned stage decides near its thresholds. When an OpenAI-compatible
+model is configured, the texts whose level the classifier alone decided, in either band,
+are shown to it with ``prompts/safety_check/<v>`` (a C-SSRS-style rating, 0 to 6):
+
+- a ``concern`` the classifier alone raised (no pattern, no cue explaining it);
+- no level, but a classifier probability within ``NEAR`` of a threshold.
+
+Its rating maps as the training labels do (``eval/crisis_train.py``): 4 or more is
+``crisis``, 1 to 3 ``concern``, 0 none. It may raise the level, or lower a ``concern``
+the classifier alone raised to none. It never lowers a ``crisis`` (found by the patterns
+or by the classifier's crisis head); an error, a timeout or an unparseable reply leaves
+the offline decision as it was. A v1 prompt's ``{"crisis": true}`` reply still raises.
 
 The text goes to the same endpoint that already receives journal excerpts for answers;
 nothing is logged.
@@ -23,16 +29,43 @@ from langchain_core.runnables import Runnable
 
 from prompts import load_prompt
 from service.safety.detector import Assessment, Hit
-from service.safety.rules import KINDS
+from service.safety.rules import KINDS, load_rules
+from service.safety.schemas import Level
+
+NEAR = 0.1  # a probability this close below a threshold is a near miss
+CRISIS_FROM = 4  # C-SSRS intent, plan or behaviour
+CONCERN_FROM = 1  # a wish to be dead or more
 
 
-def unsure(a: Assessment) -> bool:
-    """Concern that only the classifier raised, with no cue explaining it away."""
-    return (
-        a.level == "concern"
-        and bool(a.hits)
-        and all(h.rule.startswith("classifier:") and h.why == "classifier" for h in a.hits)
+def classifier_only(a: Assessment) -> bool:
+    return bool(a.hits) and all(
+        h.rule.startswith("classifier:") and h.why == "classifier" for h in a.hits
     )
+
+
+def unsure(a: Assessment, threshold: float = 2.0, crisis_threshold: float = 2.0) -> bool:
+    """A concern the classifier alone raised, or no level from a near miss."""
+    if a.level == "concern":
+        return classifier_only(a)
+    if a.level is None and a.scored:
+        return any(
+            u.p >= threshold - NEAR or u.p_crisis >= crisis_threshold - NEAR for u in a.scored
+        )
+    return False
+
+
+def rated_level(reply: Any) -> tuple[Level | None, bool]:
+    """The level a reply gives, and whether it gave one at all."""
+    if not isinstance(reply, dict):
+        return None, False
+    sev = reply.get("severity")
+    if isinstance(sev, int) and not isinstance(sev, bool) and 0 <= sev <= 6:
+        if sev >= CRISIS_FROM:
+            return "crisis", True
+        return ("concern" if sev >= CONCERN_FROM else None), True
+    if reply.get("crisis") is True:  # the v1 prompt's reply
+        return "crisis", True
+    return None, False
 
 
 class LLMCrisisCheck:
@@ -44,19 +77,27 @@ class LLMCrisisCheck:
             ]
         )
         self.chain: Runnable[dict[str, Any], Any] = prompt | chat_model | JsonOutputParser()
+        spec = load_rules().classifier
+        self.threshold = spec.threshold if spec else 2.0
+        self.crisis_threshold = spec.crisis_threshold if spec else 2.0
 
     def review(self, text: str, a: Assessment) -> Assessment:
-        """``a``, raised to crisis when the model says so about an unsure text."""
-        if not unsure(a):
+        """``a``, raised or (a classifier-only concern) lowered when the model says so."""
+        if not unsure(a, self.threshold, self.crisis_threshold):
             return a
         try:
             reply = self.chain.invoke({"text": text})
-        except Exception:  # an unreachable or confused model changes nothing
+        except Exception:  # an unreachable, slow or confused model changes nothing
             return a
-        if not isinstance(reply, dict) or reply.get("crisis") is not True:
+        level, rated = rated_level(reply)
+        if not rated or level == a.level:
+            return a
+        if level is None:  # lowering: only a concern the classifier alone raised
+            return Assessment(level=None, hits=[], scored=a.scored)
+        if a.level == "crisis" or (a.level == "concern" and level != "crisis"):
             return a
         kind = reply.get("kind")
         if kind not in KINDS:
-            kind = a.hits[0].kind
-        hit = Hit(f"llm:{kind}", str(kind), "crisis", "llm")
-        return Assessment(level="crisis", hits=[*a.hits, hit], scored=a.scored)
+            kind = a.hits[0].kind if a.hits else "suicidal"
+        hit = Hit(f"llm:{kind}", str(kind), level, "llm")
+        return Assessment(level=level, hits=[*a.hits, hit], scored=a.scored)

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Level = Literal["crisis", "concern"]
+# Which text the notice is about; named so a person knows what was read, never quoted.
+About = Literal["question", "situation", "entry", "text"]
 
 
 class Resource(BaseModel):
@@ -21,3 +23,7 @@ class Safety(BaseModel):
     level: Level
     message: str
     resources: list[Resource]
+    about: About = Field(
+        default="text",
+        description="Which text raised it (question, situation or entry); never echoed.",
+    )

@@ -251,3 +251,22 @@ def test_episodes_are_the_ones_found_at_ingest(
         assert len(e["trigger"]["quote"].split()) >= 5 or e["trigger"]["quote"].endswith(".")
         for r in e["responses"]:
             assert r["label"] is None or isinstance(r["label"], str)
+
+
+def test_a_concern_sits_beside_the_reflection_and_the_followups(
+    client: TestClient, alice: dict[str, str]
+) -> None:
+    """``concern`` (here: a past told as past) shows resources without replacing the
+    insight; the notice names which text raised it and never quotes it."""
+    situation = "Rui is late again. Years ago I used to self-harm when I felt left."
+    body = client.post("/v1/reflect", json={"situation": situation}, headers=alice).json()
+    assert body["safety"]["level"] == "concern" and body["safety"]["about"] == "situation"
+    assert "your situation" in body["safety"]["message"]
+    assert "self-harm when" not in body["safety"]["message"]
+    assert 3 <= len(body["questions"]) <= 5  # the reflection is still given
+    entry = {"id": "a10", "date": "2025-02-02", "text": situation}
+    body = client.post("/v1/entries", json=entry, headers=alice).json()
+    assert body["safety"]["level"] == "concern" and body["safety"]["about"] == "entry"
+    assert body["followups"]  # still suggested beside the resources
+    r = client.post("/v1/reflect", json={"situation": "I want to kill myself."}, headers=alice)
+    assert r.json()["safety"]["about"] == "situation" and r.json()["questions"] == []

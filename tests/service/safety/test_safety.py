@@ -159,7 +159,12 @@ def test_safety_messages_and_resources_fit_the_kind() -> None:
     danger_names = " ".join(r.name for r in danger.resources)
     assert "Domestic" in danger_names and "Emergency" in danger_names
     assert "988" not in " ".join(r.contact for r in danger.resources)
-    assert json.loads(self_harm.model_dump_json()).keys() == {"level", "message", "resources"}
+    assert json.loads(self_harm.model_dump_json()).keys() == {
+        "level",
+        "message",
+        "resources",
+        "about",
+    }
     # Warm and short, and it never names a diagnosis.
     assert len(self_harm.message) < 400
     assert not any(w in self_harm.message.lower() for w in ("disorder", "depress", "diagnos"))
@@ -167,7 +172,7 @@ def test_safety_messages_and_resources_fit_the_kind() -> None:
 
 def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     rules = load_rules()
-    assert rules.version == 1
+    assert rules.version == 2
     assert {p.kind for p in rules.patterns} == set(KINDS)
     assert len({p.id for p in rules.patterns}) == len(rules.patterns)
     assert rules.classifier is not None
@@ -175,11 +180,14 @@ def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     assert trained is not None
     assert trained.emb_weights.shape == (384,)  # all-MiniLM-L6-v2
     assert len(trained.vocabulary) == len(trained.idf) == len(trained.tfidf_weights) > 1000
-    assert 0.0 < rules.classifier.threshold <= rules.classifier.crisis_threshold < 1.0
+    # v2: two heads, so the two thresholds are on different probabilities.
+    assert 0.0 < rules.classifier.threshold < 1.0 and 0.0 < rules.classifier.crisis_threshold < 1.0
+    assert trained.crisis_head is not None and trained.crisis_head.emb_weights.shape == (384,)
     assert set(rules.classifier.prototypes) == {*KINDS, "benign"}
     # What it was trained on travels with it; the unseen set is not among it.
     assert "crisis_holdout2.jsonl" not in trained.meta["trained_on"]
-    assert trained.meta["cross_validation"]["pooled_non_pattern_files"]["n"] > 1000
+    assert trained.meta["cssrs_folds"] == 5
+    assert trained.meta["cross_validation"]["cssrs_dev"]["n"] == 733
 
 
 def test_the_classifier_needs_the_model_it_was_trained_for() -> None:
@@ -414,7 +422,7 @@ def test_cli_ask_prints_the_safety_message_and_resources(
     runner = CliRunner()
     plain = runner.invoke(main.app, ["ask", CRISIS_TEXT, "--user", "sam"], env={"COLUMNS": "200"})
     assert plain.exit_code == 0, plain.output
-    message = load_rules().messages["self"]
+    message = load_rules().messages["self"].replace("{about}", "question")
     assert " ".join(message.split()[:6]) in " ".join(plain.output.split())
     assert "988" in plain.output and "116 123" in plain.output
     as_json = runner.invoke(main.app, ["ask", CRISIS_TEXT, "--user", "sam", "--json"])
@@ -453,3 +461,78 @@ def test_level_at_replays_other_thresholds() -> None:
     assert q.level_at(0.4, 0.9) == "concern"  # a question never gets crisis from the model
     past = Assessment(level=None, scored=[Scored(0.95, False, "concern", "past", "self_harm")])
     assert past.level_at(0.4, 0.9) == "concern"
+
+
+def test_a_crisis_head_decides_the_crisis_band() -> None:
+    """v2 models: the concern head gives resources, the crisis head alone the crisis."""
+    from service.safety.detector import Assessment, Scored
+
+    both = Assessment(level=None, scored=[Scored(0.2, False, "crisis", "", "suicidal", 0.9)])
+    assert both.level_at(0.5, 0.8) == "crisis"  # sure of crisis, whatever concern says
+    assert both.level_at(0.5, 0.95) is None
+    concern = Assessment(level=None, scored=[Scored(0.6, False, "crisis", "", "suicidal", 0.1)])
+    assert concern.level_at(0.5, 0.8) == "concern"
+    q = Assessment(level=None, scored=[Scored(0.9, True, "crisis", "", "suicidal", 0.9)])
+    assert q.level_at(0.5, 0.8) == "concern"  # a question: never crisis from the model
+    past = Assessment(level=None, scored=[Scored(0.9, False, "concern", "past", "suicidal", 0.9)])
+    assert past.level_at(0.5, 0.8) == "concern"
+
+
+# ------------------------------------------------------------- reading the whole text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have had no thoughts of hurting myself this week.",  # negation
+        "There is no way I would ever hurt myself.",
+        "I'm not suicidal, just tired of Jonah lying.",
+        "kms if this bus doesn't come",  # hyperbole about a small everyday thing
+        "I will die if this meeting runs over again.",
+    ],
+)
+def test_negation_and_hyperbole_are_not_flagged(text: str) -> None:
+    assert assess(text).level is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # reported speech: someone else's words
+        "A patient told the nurse she wanted to kill herself, and I keep thinking about it.",
+        "My friend texted me that she wants to die and I did not know what to say.",
+        # the past told as past: resources at most, never the answer replaced
+        "Years ago I tried to kill myself, but that is long behind me now.",
+        "When I was fifteen I cut myself. I am thirty now and doing well.",
+    ],
+)
+def test_reported_speech_and_the_past_are_never_crisis(text: str) -> None:
+    assert assess(text).level != "crisis"
+
+
+def test_one_crisis_sentence_in_a_long_entry_is_found() -> None:
+    ordinary = (
+        "We went to the market and bought apples. Jonah cooked and we watched a film. "
+        "The neighbours had a party and the music went on until late. "
+    )
+    text = ordinary * 8 + "I have decided to kill myself this weekend. " + ordinary * 4
+    assert len(text.split()) > 300
+    a = assess(text)
+    assert a.level == "crisis" and a.kinds == ["suicidal"]
+    assert assess(ordinary * 12).level is None
+
+
+def test_notices_name_the_text_they_are_about_and_never_echo_it() -> None:
+    text = "Another fight. I keep thinking everyone would be better off without me."
+    for about in ("question", "situation", "entry"):
+        s = detect_crisis(text, about=about)  # type: ignore[arg-type]
+        assert s is not None and s.about == about
+        assert f"your {about}" in s.message
+        assert "better off" not in s.message and "{about}" not in s.message
+    concern = detect_crisis("Years ago I used to self-harm.", about="entry")
+    assert concern is not None and concern.level == "concern"
+    assert "your entry" in concern.message
+    # Gentle: short, no alarm words, no diagnosis.
+    for msg in load_rules().messages.values():
+        assert len(msg) < 450
+        assert not any(w in msg.lower() for w in ("urgent", "warning", "alert", "diagnos", "!"))

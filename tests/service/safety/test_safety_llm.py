@@ -105,3 +105,46 @@ def test_extractive_mode_has_no_reviewer(tmp_path: Path) -> None:
         assert c.chat_model is None and c.gate.reviewer is None
     finally:
         c.close()
+
+
+def _sev(n: int) -> str:
+    return json.dumps({"severity": n, "kind": "suicidal" if n else "none"})
+
+
+def test_a_c_ssrs_rating_of_zero_lowers_a_concern_the_classifier_alone_raised(
+    check: LLMCrisisCheck, stub: OpenAIStub
+) -> None:
+    stub.reset(reply=_sev(0))
+    assert check.review(UNSURE_TEXT, _classifier_concern()).level is None
+    stub.reset(reply=_sev(2))  # agrees: unchanged
+    assert check.review(UNSURE_TEXT, _classifier_concern()).level == "concern"
+    stub.reset(reply=_sev(5))
+    raised = check.review(UNSURE_TEXT, _classifier_concern())
+    assert raised.level == "crisis" and raised.hits[-1].rule == "llm:suicidal"
+    assert "C-SSRS" in stub.requests[-1].content_of("system")
+
+
+def test_a_near_miss_may_be_raised_and_a_far_miss_never_asks(
+    check: LLMCrisisCheck, stub: OpenAIStub
+) -> None:
+    from service.safety.detector import Scored
+
+    near = Assessment(None, [], [Scored(check.threshold - 0.05, False, "crisis", "", "suicidal")])
+    stub.reset(reply=_sev(3))
+    assert check.review(UNSURE_TEXT, near).level == "concern"
+    far = Assessment(None, [], [Scored(0.01, False, "crisis", "", "suicidal", 0.01)])
+    stub.reset(reply=_sev(6))
+    assert check.review("we had tea", far) is far and stub.requests == []
+
+
+def test_it_never_lowers_a_crisis_and_a_timeout_changes_nothing(
+    stub: OpenAIStub,
+) -> None:
+    fast = LLMCrisisCheck(make_chat_model(stub.base_url, "stub", "key", timeout_s=10))
+    rules_crisis = Assessment("crisis", [Hit("kill_myself", "suicidal", "crisis", "")])
+    stub.reset(reply=_sev(0))
+    assert fast.review("anything", rules_crisis) is rules_crisis
+    slow = LLMCrisisCheck(make_chat_model(stub.base_url, "stub", "key", timeout_s=0.3))
+    stub.reset(reply=_sev(0), delay_s=2.0)
+    before = _classifier_concern()
+    assert slow.review(UNSURE_TEXT, before) is before
