@@ -131,12 +131,15 @@ class CachedEmbeddings(Embeddings):
             vecs = self.inner.embed_documents(missing)
             self._cache.update(zip(missing, vecs, strict=True))
             if self.path is not None:
-                self._disk.update(
-                    {self._key(t): np.asarray(v) for t, v in zip(missing, vecs, strict=True)}
-                )
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(self.path, **self._disk)  # type: ignore[arg-type]
+                pairs = zip(missing, vecs, strict=True)
+                self._disk.update({self._key(t): np.asarray(v, np.float32) for t, v in pairs})
         return [self._cache[t] for t in texts]
+
+    def save(self) -> None:
+        """Write the vectors to ``path`` (when given) for the next run."""
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(self.path, **self._disk)  # type: ignore[arg-type]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

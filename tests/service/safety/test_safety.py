@@ -536,3 +536,41 @@ def test_notices_name_the_text_they_are_about_and_never_echo_it() -> None:
     for msg in load_rules().messages.values():
         assert len(msg) < 450
         assert not any(w in msg.lower() for w in ("urgent", "warning", "alert", "diagnos", "!"))
+
+
+# ------------------------------------------------------------ real posts (C-SSRS)
+
+
+def test_cssrs_dev_loads_with_its_levels_and_stable_folds() -> None:
+    from eval.datasets.cssrs import fold_of
+    from eval.datasets.cssrs import load_split as load_cssrs
+
+    posts = load_cssrs("dev")
+    counts = Counter(p.severity for p in posts)
+    assert counts == {0: 231, 1: 118, 2: 191, 3: 44, 4: 18, 5: 31, 6: 100}  # SOURCE.md
+    assert all(p.crisis == (p.severity >= 4) and p.concern == (p.severity >= 1) for p in posts)
+    folds = Counter(fold_of(p.id, 5) for p in posts)
+    assert set(folds) == set(range(5)) and min(folds.values()) > 100
+    assert fold_of(posts[0].id, 5) == fold_of(posts[0].id, 5)
+
+
+def test_cssrs_report_counts_recall_by_level_and_false_alarms() -> None:
+    from eval.crisis_eval import cssrs_report
+
+    levels: list[tuple[int, str | None]] = [
+        (0, None),
+        (0, "concern"),
+        (0, "crisis"),
+        (0, None),
+        (1, "concern"),
+        (2, None),
+        (2, "concern"),
+        (4, "crisis"),
+        (6, "concern"),
+    ]
+    r = cssrs_report(levels)
+    assert r["n"] == 9 and r["level0_crisis"] == 0.25 and r["level0_any"] == 0.5
+    assert r["level2_resources_recall"] == 0.75  # 3 of the 4 posts at level 2 or more
+    assert r["level4_crisis_recall"] == 0.5 and r["level4_crisis_precision"] == 0.5
+    assert r["by_level"]["2"] == {"n": 2, "resources_shown": 0.5, "crisis": 0.0}
+    assert "text" not in json.dumps(r)
