@@ -1,5 +1,10 @@
 """Train the crisis gate's second stage and choose its thresholds by cross-validation.
 
+``train`` is the v2 recipe (issue 13: real posts, two heads, thresholds from the C-SSRS
+cross-validated curve; its policy is the comment block above ``CSSRS_FOLDS`` below).
+What follows describes round 3 (v1), whose pieces v2 reuses (``fit``,
+``training_texts``, ``journal_sentences``, ``labelled_groups``).
+
 Why a learned stage: hand-written patterns find the crisis texts they were written
 against, but only a third to a half of those in a set written afterwards by someone else
 (``crisis_holdout2.jsonl``: 0.373 crisis recall for the round-2 gate). Round 3 adds
