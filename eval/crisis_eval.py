@@ -296,7 +296,10 @@ def journal_report(embeddings: Embeddings | None) -> dict[str, Any]:
     journals: dict[str, Any] = {}
     for root in JOURNAL_DIRS:
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-            entries = [e for read in read_path(folder) for e in read.entries]
+            # a dev journal's folder also holds WRITER.md and its labels: read the journal
+            source = folder / "journal.jsonl"
+            src = source if source.is_file() else folder
+            entries = [e for read in read_path(src) for e in read.entries]
             levels = {str(e.id): assess(e.text, embeddings).level for e in entries}
             qfile = folder / "questions.json"
             questions = (
