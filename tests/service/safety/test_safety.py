@@ -180,14 +180,15 @@ def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     assert trained is not None
     assert trained.emb_weights.shape == (384,)  # all-MiniLM-L6-v2
     assert len(trained.vocabulary) == len(trained.idf) == len(trained.tfidf_weights) > 1000
-    # v2: two heads, so the two thresholds are on different probabilities.
-    assert 0.0 < rules.classifier.threshold < 1.0 and 0.0 < rules.classifier.crisis_threshold < 1.0
-    assert trained.crisis_head is not None and trained.crisis_head.emb_weights.shape == (384,)
+    assert 0.0 < rules.classifier.threshold < 1.0
+    # The shipped model is v1 (one head); a model with a crisis head (crisis-train's v2
+    # recipe) carries its own threshold for it.
+    if trained.crisis_head is not None:
+        assert 0.0 < rules.classifier.crisis_threshold < 1.0
+        assert trained.crisis_head.emb_weights.shape == (384,)
     assert set(rules.classifier.prototypes) == {*KINDS, "benign"}
     # What it was trained on travels with it; the unseen set is not among it.
     assert "crisis_holdout2.jsonl" not in trained.meta["trained_on"]
-    assert trained.meta["cssrs_folds"] == 5
-    assert trained.meta["cross_validation"]["cssrs_dev"]["n"] == 733
 
 
 def test_the_classifier_needs_the_model_it_was_trained_for() -> None:
