@@ -157,7 +157,7 @@ def bench_size(
             res = coll.query(
                 query_embeddings=np.asarray(v, dtype=np.float32),
                 n_results=k,
-                where=where,  # type: ignore[arg-type]
+                where=where,
                 include=["documents", "metadatas", "distances"],
             )
             return len(res["ids"][0])

@@ -5,7 +5,8 @@ with the chunks, in the same transaction, and it is cascade-deleted with its ent
 a habit question counts the person's episodes instead of reading the closest passages.
 Every part is stored as character offsets into the entry's text, never as text: the
 entry stays the only copy of what the person wrote, and a quote is always a verbatim
-slice of it. Reads go through ``UserEpisodes``, bound to one user like ``UserEntries``.
+slice of it (the one exception, ``by``, a name in the person's words, is sealed at rest
+like the entry). Reads go through ``UserEpisodes``, bound to one user like ``UserEntries``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, insert, select
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ingest.crypto import opened, seal
 from ingest.store import Base, Entry, delete_entry_rows
 
 
@@ -30,7 +32,8 @@ class EpisodeRow(Base):
     date: Mapped[dt.date] = mapped_column(Date, index=True)
     seq: Mapped[int] = mapped_column(Integer)
     family: Mapped[str] = mapped_column(String(32))  # a feeling family, e.g. "let_down"
-    by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Who let the person down, in their words: sealed at rest (``ingest.crypto``).
+    by: Mapped[str | None] = mapped_column(Text, nullable=True)
     trigger_start: Mapped[int] = mapped_column(Integer)
     trigger_end: Mapped[int] = mapped_column(Integer)
     response_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -92,7 +95,7 @@ def write_episodes(
                     "date": e.date,
                     "seq": seq,
                     "family": ep.family,
-                    "by": (ep.by or None) and ep.by[:128],
+                    "by": seal(session, user_id, (ep.by or None) and ep.by[:128]),
                     "trigger_start": ep.trigger.start,
                     "trigger_end": ep.trigger.end,
                     "response_start": r.start if r else None,
@@ -137,7 +140,7 @@ class UserEpisodes:
                     entry_id=entry_id,
                     date=row.date,
                     family=row.family,
-                    by=row.by,
+                    by=opened(self.session, self.user_id, row.by),
                     trigger=(row.trigger_start, row.trigger_end),
                     response=_span(row.response_start, row.response_end),
                     response_label=row.response_label,

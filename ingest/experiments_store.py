@@ -16,22 +16,29 @@ import uuid
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ingest.crypto import Sealed, sealed_model
 from ingest.store import Base, utcnow
 
 
+@sealed_model
 class TrustExperiment(Base):
     __tablename__ = "trust_experiments"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(32), unique=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    who: Mapped[str] = mapped_column(String(200))
-    risk: Mapped[str] = mapped_column(Text)
-    success: Mapped[str] = mapped_column(Text)
+    # The person's words are sealed at rest (``ingest.crypto``).
+    who_sealed: Mapped[str] = mapped_column("who", Text)
+    who = Sealed("who_sealed")
+    risk_sealed: Mapped[str] = mapped_column("risk", Text)
+    risk = Sealed("risk_sealed")
+    success_sealed: Mapped[str] = mapped_column("success", Text)
+    success = Sealed("success_sealed")
     planned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="planned")
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note_sealed: Mapped[str | None] = mapped_column("note", Text, nullable=True)
+    note = Sealed("note_sealed")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -11,12 +11,14 @@ from ingest.episodes_store import EpisodeRow
 from ingest.experiments_store import TrustExperiment
 from ingest.index_queue import IndexQueueItem
 from ingest.labels_store import ChunkLabel, LabelCorrection
-from ingest.store import ApiKey, Base, Chunk, Entry, IndexState, User
+from ingest.people_store import PeopleEdits
+from ingest.store import ApiKey, Base, Chunk, Entry, IndexState, User, UserKey
 
 metadata = Base.metadata
 
 TABLES = (
     User,
+    UserKey,
     ApiKey,
     Entry,
     Chunk,
@@ -26,4 +28,5 @@ TABLES = (
     TrustExperiment,
     EpisodeRow,
     IndexQueueItem,
+    PeopleEdits,
 )

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,8 @@ from sqlalchemy.orm import (
     relationship,
     sessionmaker,
 )
+
+from ingest.crypto import Keyring, Sealed, sealed_model
 
 
 def utcnow() -> dt.datetime:
@@ -75,6 +77,21 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class UserKey(Base):
+    """A person's data key, wrapped by the master key (``ingest.crypto``). Deleting the
+    row destroys every text the person wrote, wherever a copy of its ciphertext lies."""
+
+    __tablename__ = "user_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    master_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+@sealed_model
 class Entry(Base):
     __tablename__ = "entries"
     __table_args__ = (UniqueConstraint("user_id", "entry_id", name="uq_entries_user_entry"),)
@@ -83,7 +100,9 @@ class Entry(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     entry_id: Mapped[str] = mapped_column(String(128))
     date: Mapped[dt.date] = mapped_column(Date, index=True)
-    text: Mapped[str] = mapped_column(Text)
+    # Sealed at rest (``ingest.crypto``): ``text`` is the plaintext view of the column.
+    text_sealed: Mapped[str] = mapped_column("text", Text)
+    text = Sealed("text_sealed")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(512), default="")
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -151,6 +170,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed, not left in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -166,9 +187,10 @@ def delete_entry_rows(session: Session, table: Any, user_id: str, pks: Sequence[
         )
 
 
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    """Sessions on ``engine``; the schema itself is Alembic's (``service/db/migrate.py``)."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: Engine, keyring: Keyring) -> sessionmaker[Session]:
+    """Sessions on ``engine`` that seal and open a person's text with ``keyring``; the
+    schema itself is Alembic's (``service/db/migrate.py``)."""
+    return sessionmaker(engine, expire_on_commit=False, info={"keyring": keyring})
 
 
 def content_hash(text: str, date: dt.date, tags: Sequence[str]) -> str:
@@ -201,6 +223,23 @@ def vector_to_bytes(v: Sequence[float] | np.ndarray) -> bytes:
 
 def bytes_to_vector(b: bytes) -> list[float]:
     return np.frombuffer(b, dtype=np.float32).tolist()
+
+
+def chunk_texts(
+    sessions: sessionmaker[Session],
+) -> Callable[[str, Sequence[tuple[str, int, int]]], list[str]]:
+    """Chunk texts for the vector index's hits, read (and opened) from the store."""
+
+    def texts(user_id: str, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        with sessions() as session:
+            found = UserEntries(session, user_id).get_many(eid for eid, _, _ in spans)
+            out = []
+            for eid, start, end in spans:
+                e = found.get(eid)
+                out.append(e.text[start:end] if e is not None else "")
+            return out
+
+    return texts
 
 
 # ----------------------------------------------------------------------------- users

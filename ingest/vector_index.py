@@ -5,13 +5,19 @@ and embeddings are always computed by us and passed explicitly: Chroma's default
 embedding function would try to download a model. Every record carries the user id,
 entry id, the entry date (as an ISO string and as a YYYYMMDD integer, because Chroma
 range filters only work on numbers) and the chunk's character offsets.
+
+Chroma holds vectors, ids and that filter metadata only, never text: a hit's ``text``
+is read from the entry store (decrypted there, in memory) by the ``texts`` function the
+index is given (``ingest.store.chunk_texts``), as ``entry.text[start:end]``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -35,6 +41,25 @@ def make_chroma_client(url: str | None, path: str | None) -> ClientAPI:
     if not path:
         raise ValueError("an embedded Chroma needs a path")
     return chromadb.PersistentClient(path=path, settings=settings)
+
+
+# (user id, [(entry id, start, end)]) -> the chunks' texts, in order ("" if gone).
+ChunkTexts = Callable[[str, Sequence[tuple[str, int, int]]], list[str]]
+
+
+def compact_embedded(path: str | Path) -> None:
+    """Rewrite an embedded Chroma's SQLite file so that rows it deleted (old documents,
+    a deleted person's queue of upserts) leave no bytes behind; what ``chroma vacuum``
+    does. A Chroma server's directory is compacted with ``chroma vacuum --path``."""
+    db = Path(path) / "chroma.sqlite3"
+    if not db.exists():
+        return
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def date_number(d: dt.date) -> int:
@@ -88,14 +113,69 @@ def user_filter(
 class ChromaIndex:
     page_size = 5000  # rows per ``get`` when reading a whole user's chunks
 
-    def __init__(self, client: ClientAPI, collection_name: str = "trustlens_chunks"):
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection_name: str = "trustlens_chunks",
+        texts: ChunkTexts | None = None,
+    ):
         self.client = client
         self.collection_name = collection_name
-        self.collection = client.get_or_create_collection(
-            collection_name,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
+        self.texts = texts
+        self.collection = self._collection(collection_name)
+
+    def _collection(self, name: str) -> Any:
+        return self.client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
+
+    def _with_texts(self, user_id: str, hits: list[IndexHit]) -> list[IndexHit]:
+        if self.texts is None or not hits:
+            return hits
+        texts = self.texts(user_id, [(h.entry_id, h.start, h.end) for h in hits])
+        return [
+            IndexHit(h.chunk_id, h.entry_id, h.date, h.start, h.end, t, h.similarity)
+            for h, t in zip(hits, texts, strict=True)
+        ]
+
+    def strip_documents(self) -> int:
+        """Rewrite a collection written by an older version (chunk text stored as the
+        document) without documents; returns how many records were rewritten.
+
+        The records are copied (vectors, ids, metadata) into a new collection, the old
+        one is dropped and the new one takes its name. Each step can be interrupted and
+        re-run: an unfinished copy is redone (upserts), a dropped original with its copy
+        in place is finished by the rename.
+        """
+        name, tmp = self.collection_name, self.collection_name + "-plain"
+        names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+        if name not in names and tmp in names:
+            self.client.get_collection(tmp).modify(name=name)
+            self.collection = self._collection(name)
+            return 0
+        probe = self.collection.get(limit=self.page_size, include=["documents"])
+        if not any(d for d in (probe.get("documents") or [])) and tmp not in names:
+            return 0
+        target = self._collection(tmp)
+        copied, offset = 0, 0
+        while True:
+            page = self.collection.get(
+                include=["embeddings", "metadatas"], limit=self.page_size, offset=offset
+            )
+            if page["ids"]:
+                target.upsert(
+                    ids=page["ids"],
+                    embeddings=np.asarray(page["embeddings"], dtype=np.float32),
+                    metadatas=page["metadatas"],
+                )
+            copied += len(page["ids"])
+            if len(page["ids"]) < self.page_size:
+                break
+            offset += self.page_size
+        self.client.delete_collection(name)
+        target.modify(name=name)
+        self.collection = self._collection(name)
+        return copied
 
     def upsert(self, records: Sequence[IndexRecord], batch_size: int = 2000) -> None:
         for i in range(0, len(records), batch_size):
@@ -105,7 +185,6 @@ class ChromaIndex:
             self.collection.upsert(
                 ids=[r.chunk_id for r in batch],
                 embeddings=np.stack([np.asarray(r.embedding, dtype=np.float32) for r in batch]),
-                documents=[r.text for r in batch],
                 metadatas=[
                     {
                         **r.metadata,
@@ -159,21 +238,25 @@ class ChromaIndex:
             query_embeddings=np.asarray([list(e) for e in embeddings], dtype=np.float32),
             n_results=k,
             where=user_filter(user_id, since, until),
-            include=["documents", "metadatas", "distances", "embeddings"],
+            include=["metadatas", "distances", "embeddings"],
         )
         out: list[list[IndexHit]] = []
         vectors: dict[str, np.ndarray] = {}
         for qi in range(len(embeddings)):
             ids = res["ids"][qi]
             metas = (res.get("metadatas") or [])[qi]
-            docs = (res.get("documents") or [])[qi]
             dists = (res.get("distances") or [])[qi]
             embs = (res.get("embeddings") or [])[qi]
             hits = []
             for j, cid in enumerate(ids):
-                hits.append(_hit(cid, metas[j], docs[j] or "", 1.0 - float(dists[j])))
+                hits.append(_hit(cid, metas[j], "", 1.0 - float(dists[j])))
                 vectors[cid] = np.asarray(embs[j], dtype=np.float32)
             out.append(hits)
+        flat = self._with_texts(user_id, [h for hits in out for h in hits])
+        pos = 0
+        for qi, hits in enumerate(out):
+            out[qi] = flat[pos : pos + len(hits)]
+            pos += len(hits)
         return out, vectors
 
     def vectors(self, user_id: str, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -212,21 +295,19 @@ class ChromaIndex:
         while True:
             res = self.collection.get(
                 where=where,
-                include=["documents", "metadatas"],
+                include=["metadatas"],
                 limit=self.page_size,
                 offset=offset,
             )
             out.extend(
-                _hit(cid, meta, doc or "", 0.0)
-                for cid, meta, doc in zip(
-                    res["ids"], res["metadatas"] or [], res["documents"] or [], strict=True
-                )
+                _hit(cid, meta, "", 0.0)
+                for cid, meta in zip(res["ids"], res["metadatas"] or [], strict=True)
             )
             if len(res["ids"]) < self.page_size:
                 break
             offset += self.page_size
         out.sort(key=lambda h: h.chunk_id)
-        return out
+        return self._with_texts(user_id, out)
 
 
 def _hit(cid: str, meta: Any, doc: str, similarity: float) -> IndexHit:

@@ -26,9 +26,9 @@ from ingest.episodes import EpisodeDetector
 from ingest.index_queue import IndexWorker
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
-from ingest.store import make_engine, make_sessions
+from ingest.store import chunk_texts, make_engine, make_sessions
 from ingest.tagging import Tagger
-from ingest.vector_index import ChromaIndex, make_chroma_client
+from ingest.vector_index import ChromaIndex, compact_embedded, make_chroma_client
 from prompts import ENV_VERSIONS
 from service.answer.evidence import EvidencePolicy
 from service.answer.extractive import ExtractiveAnswerer
@@ -69,8 +69,9 @@ class Container:
         if settings.uses_data_dir:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(settings.resolved_database_url)
-        ensure_schema(self.engine)
-        self.sessions = make_sessions(self.engine)
+        self.keyring = settings.keyring()
+        ensure_schema(self.engine, self.keyring)
+        self.sessions = make_sessions(self.engine, self.keyring)
         self._chroma_client = chroma_client
         self._embeddings = embeddings
         self._chat_model = chat_model
@@ -85,7 +86,14 @@ class Container:
 
     @cached_property
     def index(self) -> ChromaIndex:
-        return ChromaIndex(self.chroma_client, self.settings.chroma_collection)
+        index = ChromaIndex(
+            self.chroma_client, self.settings.chroma_collection, chunk_texts(self.sessions)
+        )
+        # A collection written before encryption at rest keeps chunk text as documents:
+        # rewrite it without (once; a no-op check afterwards).
+        if index.strip_documents() and self.settings.chroma_url is None:
+            compact_embedded(self.settings.chroma_path)
+        return index
 
     @cached_property
     def embeddings(self) -> Embeddings:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from ingest.crypto import Keyring
 
 
 def packaged_model_path() -> str:
@@ -68,6 +71,17 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="e.g. llama3.1:8b")
     llm_api_key: SecretStr = Field(default=SecretStr("not-needed"))
     llm_timeout_s: float = Field(default=60.0, gt=0)
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Master key (32 bytes, urlsafe base64) that wraps each person's data "
+        "key; default: master.key in data_dir, created at first start with mode 0600. "
+        "`trustlens keys rotate-master` replaces it.",
+    )
+    encryption: bool = Field(
+        default=True,
+        description="Seal what people write at rest. Off only to measure what encryption "
+        "costs (trustlens bench); not a supported configuration.",
+    )
     admin_key: SecretStr | None = Field(
         default=None, description="Bearer key for admin routes (creating users)."
     )
@@ -222,6 +236,13 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'trustlens.db'}"
+
+    def keyring(self) -> Keyring:
+        """The master key(s) from settings or the key file, as a keyring."""
+        from ingest.crypto import Keyring, load_masters
+
+        key = self.master_key.get_secret_value() if self.master_key else None
+        return Keyring(load_masters(key, self.data_dir), enabled=self.encryption)
 
     @property
     def chroma_path(self) -> Path:

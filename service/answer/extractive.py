@@ -7,6 +7,8 @@ entry's date. Nothing is paraphrased, so nothing can be invented.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -45,7 +47,7 @@ class ExtractiveAnswerer:
                 start = spans[best - 1].start
         return ev.text[start:end]
 
-    def draft(self, question: str, evidence: list[Evidence]) -> Draft:
+    def draft(self, question: str, evidence: list[Evidence], names: Sequence[str] = ()) -> Draft:
         draft = Draft(
             question=question,
             mode="extractive",

@@ -9,6 +9,7 @@ A reply that cannot be parsed becomes an abstention, never free text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -19,6 +20,7 @@ from langchain_core.runnables import Runnable
 from prompts import load_prompt
 from service.answer.evidence import Evidence
 from service.answer.models import Claim, Draft
+from service.answer.pseudonyms import Pseudonyms
 from service.ask.schemas import Mode
 from service.schemas import Citation
 
@@ -48,7 +50,7 @@ class LLMAnswerer:
     mode: Mode = "llm"
 
     def __init__(self, chat_model: BaseChatModel, prompt_version: str | None = None):
-        prompt = ChatPromptTemplate.from_messages(
+        self.prompt = prompt = ChatPromptTemplate.from_messages(
             [
                 ("system", load_prompt("answer", "system", prompt_version)),
                 ("human", load_prompt("answer", "human", prompt_version)),
@@ -56,16 +58,39 @@ class LLMAnswerer:
         )
         self.chain: Runnable[dict[str, Any], Any] = prompt | chat_model | JsonOutputParser()
 
-    def draft(self, question: str, evidence: list[Evidence]) -> Draft:
+    def draft(self, question: str, evidence: list[Evidence], names: Sequence[str] = ()) -> Draft:
+        """Ask the model. ``names`` (the person's people list) are replaced by stable
+        placeholders in the question and the sources and put back in the reply; the
+        messages as sent are kept on the draft (``sent_to_llm``)."""
         draft = Draft(question=question, mode="llm", intro="From your journal:")
         if not evidence:
             return draft
+        ps = Pseudonyms(names)
+        inputs = {"question": ps.hide(question), "sources": ps.hide(format_sources(evidence))}
+        draft.sent_to_llm = [
+            {"role": _ROLES.get(m.type, m.type), "content": str(m.content)}
+            for m in self.prompt.format_messages(**inputs)
+        ]
         try:
-            reply = self.chain.invoke({"question": question, "sources": format_sources(evidence)})
+            reply = self.chain.invoke(inputs)
         except Exception:  # unparseable or failed reply: abstain rather than guess
             return draft
-        draft.claims = parse_claims(reply, evidence)
+        draft.claims = parse_claims(_restored(reply, ps), evidence)
         return draft
+
+
+_ROLES = {"human": "user", "ai": "assistant"}
+
+
+def _restored(reply: Any, ps: Pseudonyms) -> Any:
+    """The reply with every placeholder mapped back to the name it stands for."""
+    if isinstance(reply, str):
+        return ps.restore(reply)
+    if isinstance(reply, list):
+        return [_restored(v, ps) for v in reply]
+    if isinstance(reply, dict):
+        return {k: _restored(v, ps) for k, v in reply.items()}
+    return reply
 
 
 def parse_claims(reply: Any, evidence: list[Evidence]) -> list[Claim]:

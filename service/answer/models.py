@@ -27,6 +27,8 @@ class Draft:
     mode: Mode
     claims: list[Claim] = field(default_factory=list)
     intro: str = ""
+    # The messages exactly as sent to an LLM (names already replaced); None: nothing sent.
+    sent_to_llm: list[dict[str, str]] | None = None
 
 
 def abstention(question: str, mode: Mode, topic: str) -> AskResponse:

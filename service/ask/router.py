@@ -97,7 +97,9 @@ class StepEvents(BaseCallbackHandler):
 
 @router.post("/ask")
 def ask(body: AskRequest, user: CurrentUser, asker: AskDep) -> AskResponse:
-    return asker.ask(user.id, body.question, since=body.since, until=body.until)
+    return asker.ask(
+        user.id, body.question, since=body.since, until=body.until, show_sent=body.sent_to_llm
+    )
 
 
 @router.post(
@@ -125,7 +127,12 @@ async def ask_stream(body: AskRequest, user: CurrentUser, asker: AskDep) -> Even
         token = var_child_runnable_config.set({"callbacks": [steps]})
         try:
             resp = asker.ask(
-                user.id, body.question, since=body.since, until=body.until, on_step=steps.send
+                user.id,
+                body.question,
+                since=body.since,
+                until=body.until,
+                on_step=steps.send,
+                show_sent=body.sent_to_llm,
             )
             emit(sse("answer", resp.model_dump(mode="json")))
         except Exception as exc:  # the stream has started: report in-band

@@ -23,6 +23,12 @@ class AskRequest(BaseModel):
     since: dt.date | None = Field(default=None, description="Only entries on/after this day.")
     until: dt.date | None = Field(default=None, description="Only entries on/before this day.")
 
+    sent_to_llm: bool = Field(
+        default=False,
+        description="Also return exactly what was sent to the LLM (names already "
+        "replaced by placeholders); [] when nothing was sent.",
+    )
+
     _range = field_validator("until")(until_not_before_since)
 
 
@@ -66,4 +72,9 @@ class AskResponse(BaseModel):
     )
     plan: AskPlan | None = Field(
         default=None, description="How the question was understood (none for a safety answer)."
+    )
+    sent_to_llm: list[dict[str, str]] | None = Field(
+        default=None,
+        description="With sent_to_llm in the request: the messages exactly as sent to the "
+        "LLM ({role, content}), names replaced by placeholders; [] when nothing was sent.",
     )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.people_store import UserPeople
 from ingest.store import UserEntries
 from service.answer.evidence import (
     Evidence,
@@ -45,7 +46,9 @@ from service.safety.schemas import Safety
 class Answerer(Protocol):
     mode: Mode
 
-    def draft(self, question: str, evidence: list[Evidence]) -> Draft: ...
+    def draft(
+        self, question: str, evidence: list[Evidence], names: Sequence[str] = ()
+    ) -> Draft: ...
 
 
 def build_answer_chain(
@@ -53,8 +56,11 @@ def build_answer_chain(
     answerer: Answerer,
     sessions: sessionmaker[Session],
     policy: EvidencePolicy,
+    names: Sequence[str] = (),
+    show_sent: bool = False,
 ) -> Runnable[str, AskResponse]:
-    """question → AskResponse, for the user the retriever is bound to."""
+    """question → AskResponse, for the user the retriever is bound to. ``names`` (the
+    person's people list) never reach an LLM; ``show_sent`` adds what was sent to it."""
     user_id = retriever.user_id
 
     def retrieve(question: str) -> dict[str, Any]:
@@ -81,7 +87,7 @@ def build_answer_chain(
             evidence = [
                 widen(e, entries[e.entry_id].text) for e in evidence if e.entry_id in entries
             ]
-        return answerer.draft(plan.question, evidence)
+        return answerer.draft(plan.question, evidence, names)
 
     def check(d: Draft) -> AskResponse:
         ids = {c.entry_id for claim in d.claims for c in claim.citations}
@@ -89,7 +95,10 @@ def build_answer_chain(
             entries = UserEntries(session, user_id).get_many(ids)
             texts = {eid: e.text for eid, e in entries.items()}
             dates = {eid: e.date.isoformat() for eid, e in entries.items()}
-        return finalize(d, texts, dates, topic_of(d.question))
+        resp = finalize(d, texts, dates, topic_of(d.question))
+        if show_sent:
+            resp = resp.model_copy(update={"sent_to_llm": d.sent_to_llm or []})
+        return resp
 
     return RunnableLambda(retrieve) | RunnableLambda(draft) | RunnableLambda(check)
 
@@ -123,6 +132,7 @@ class AskService:
         since: dt.date | None = None,
         until: dt.date | None = None,
         on_step: StepSink | None = None,
+        show_sent: bool = False,
     ) -> AskResponse:
         """The safety gate first: crisis language gets resources, not an insight (nothing
         is retrieved or generated); gentler "concern" adds them to the answer.
@@ -133,8 +143,24 @@ class AskService:
         safety = self.gate.check(question, "question")
         if safety is not None and safety.level == "crisis":
             return safety_response(question, self.answerer.mode, safety)
-        resp = self._answer(user_id, question, since, until, on_step or _ignore)
+        resp = self._answer(user_id, question, since, until, on_step or _ignore, show_sent)
+        if show_sent and resp.sent_to_llm is None:
+            resp = resp.model_copy(update={"sent_to_llm": []})  # answered without an LLM
         return resp.model_copy(update={"safety": safety}) if safety else resp
+
+    def people(self, user_id: str) -> list[str]:
+        """The people list: names the journal uses for people (capitalised mid-sentence),
+        with the person's own additions and removals (``ingest.people_store``)."""
+        vocab = self._vocabulary(user_id, self.insight.journal(user_id))
+        derived = [n[:1].upper() + n[1:] for n in vocab.people & vocab.proper]
+        with self.sessions() as session:
+            return UserPeople(session, user_id).apply(derived)
+
+    def edit_people(self, user_id: str, add: list[str], remove: list[str]) -> list[str]:
+        with self.sessions() as session:
+            UserPeople(session, user_id).edit(add, remove)
+            session.commit()
+        return self.people(user_id)
 
     def check_question(self, question: str) -> None:
         """Not longer than ``TRUSTLENS_MAX_QUESTION_CHARS``, not blank (``Invalid``)."""
@@ -147,6 +173,7 @@ class AskService:
         since: dt.date | None,
         until: dt.date | None,
         on_step: StepSink,
+        show_sent: bool = False,
     ) -> AskResponse:
         """Plan (kind, period, people, labels), then answer by kind from the person's own
         entries, labels and episodes; look-ups (and kinds with nothing to count) go
@@ -165,11 +192,13 @@ class AskService:
         if plan.subject_missing:
             resp = abstention(question, self.answerer.mode, _as_asked(question, plan))
         elif plan.kind == "past_present" and period.since is None and period.until is None:
-            resp = self._past_present(user_id, question) or self._lookup(user_id, question, period)
+            resp = self._past_present(user_id, question) or self._lookup(
+                user_id, question, period, show_sent
+            )
         else:
             drafted = _draft(j, plan, period)
             if drafted is None:
-                resp = self._lookup(user_id, question, period)
+                resp = self._lookup(user_id, question, period, show_sent)
                 bounded = period.since is not None or period.until is not None
                 if resp.abstained and bounded:
                     # "What happened with Gaz between February and April?": nothing close
@@ -196,11 +225,16 @@ class AskService:
             self._vocabularies[key] = vocab
         return vocab
 
-    def _lookup(self, user_id: str, question: str, period: Period) -> AskResponse:
+    def _lookup(
+        self, user_id: str, question: str, period: Period, show_sent: bool = False
+    ) -> AskResponse:
         """The retrieval chain (the question's own words, bounded by its period)."""
         plan = plan_query(question)
         retriever = self.retrievers.for_user(user_id, since=period.since, until=period.until)
-        chain = build_answer_chain(retriever, self.answerer, self.sessions, self.policy)
+        names = self.people(user_id) if self.answerer.mode == "llm" else []
+        chain = build_answer_chain(
+            retriever, self.answerer, self.sessions, self.policy, names, show_sent
+        )
         resp: AskResponse = chain.invoke(question)
         if plan.habit and plan.labels and period.since is None and period.until is None:
             resp = self._with_behaviours(user_id, plan, resp)

@@ -36,7 +36,9 @@ def upgrade(
 
     engine = _engine()
     before = migrate.current(engine)
-    migrate.upgrade(engine, revision)
+    from service.settings import Settings
+
+    migrate.upgrade(engine, revision, Settings().keyring())
     after = migrate.current(engine)
     engine.dispose()
     err.print(f"schema: {before or 'none'} -> {after}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from service.schemas import UtcDatetime
@@ -42,3 +44,20 @@ class NewKey(BaseModel):
     revoked: int = Field(description="How many older keys were revoked.")
 
     model_config = {"json_schema_extra": {"examples": [{"api_key": "tl_Xq3...", "revoked": 1}]}}
+
+
+class People(BaseModel):
+    """Who the journal is about: derived from the person's own entries, with their edits.
+    With an LLM configured, each is replaced by a placeholder ("Person A") before a
+    request leaves the process."""
+
+    people: list[str]
+
+
+class PeopleEdit(BaseModel):
+    add: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list, max_length=200, description="Names to add."
+    )
+    remove: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list, max_length=200, description="Words that are not people."
+    )

@@ -7,12 +7,17 @@ that belongs to the user, either through a ``user_id`` column / a foreign key to
 loses nothing that should stay and leaves nothing that should go: the user's index
 state is cleared and committed first (an interrupted delete leaves entries that are
 re-indexed at start-up and can be deleted again), then the user's chunks leave Chroma,
-then every row goes in one transaction.
+then every row goes in one transaction, the person's wrapped data key first overwritten
+and then deleted with them (``ingest.crypto``): a copy of their ciphertext that a backend
+keeps in its own files (Chroma's queue holds vectors only; a database's WAL or dead rows)
+can no longer be opened. On SQLite the WAL is then emptied (deleted pages are zeroed by
+``secure_delete``); what stays elsewhere, and how to compact it, is in the README.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import MetaData, Table, delete, select, update
@@ -20,7 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from ingest.store import ApiKey, User, UserEntries, issue_api_key, utcnow
+from ingest.crypto import keyring_of
+from ingest.store import ApiKey, User, UserEntries, UserKey, issue_api_key, utcnow
 from ingest.vector_index import ChromaIndex
 from service.me.schemas import Me, NewKey
 
@@ -122,9 +128,21 @@ def delete_user(
     index.delete_user(user_id)
     removed: dict[str, int] = {}
     with engine.begin() as conn:
+        conn.execute(
+            update(UserKey)
+            .where(UserKey.user_id == user_id)
+            .values(wrapped=secrets.token_bytes(60))
+        )
         for table, cond in _user_predicates(engine, user_id):
             res = conn.execute(delete(table).where(cond))
             n = int(getattr(res, "rowcount", 0) or 0)
             if n:
                 removed[table.name] = n
+    with sessions() as session:
+        keyring = keyring_of(session)
+        if keyring is not None:
+            keyring.forget(user_id)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return {"deleted_at": dt.datetime.now(dt.UTC), "rows": removed}

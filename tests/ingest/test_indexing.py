@@ -82,8 +82,14 @@ def chroma_records(index: ChromaIndex, user_id: str) -> dict[str, dict[str, Any]
         where={"user_id": user_id}, include=["metadatas", "documents", "embeddings"]
     )
     out = {}
+    # Chroma holds no text: a record's text is read from the store by its offsets.
+    assert not any(got["documents"] or []), "Chroma must not hold chunk text"
+    assert index.texts is not None
+    texts = index.texts(
+        user_id, [(str(m["entry_id"]), int(m["start"]), int(m["end"])) for m in got["metadatas"]]
+    )
     for cid, meta, doc, emb in zip(
-        got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
+        got["ids"], got["metadatas"], texts, got["embeddings"], strict=True
     ):
         out[cid] = {
             **meta,
@@ -427,7 +433,6 @@ def test_reindex_rebuilds_chroma_from_the_store_without_the_embedder(
     stack.index.collection.upsert(
         ids=[f"{ana}/ghost/0"],
         embeddings=[like["embedding"]],
-        documents=["not in the store"],
         metadatas=[{**meta, "entry_id": "ghost"}],
     )
     assert f"{ana}/ghost/0" in chroma_records(stack.index, ana)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.crypto import Keyring
 from ingest.store import (
     ApiKey,
     Base,
@@ -57,7 +59,7 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
         url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
     ensure_schema(engine)
-    maker = make_sessions(engine)
+    maker = make_sessions(engine, Keyring([secrets.token_bytes(32)]))
     yield maker
     engine.dispose()
 

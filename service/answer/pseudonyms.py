@@ -1,0 +1,63 @@
+"""Names out, placeholders in: what an LLM request says about the people in a journal.
+
+Before a request leaves the process, every name on the person's people list (derived
+from their own entries, editable through ``/v1/me/people``) is replaced, in the question
+and in the evidence, by a placeholder ("Person A", "Person B", ...). The placeholders are
+stable: a name gets the letter of its place in the person's sorted list, so the same
+name is the same person in every request. The reply is mapped back before its quotes are
+checked against the entries, so citations stay verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+
+
+def _letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = string.ascii_uppercase[r] + out
+    return out
+
+
+class Pseudonyms:
+    def __init__(self, names: Sequence[str]):
+        ordered = sorted({" ".join(n.split()).lower() for n in names if n.strip()})
+        self.placeholder = {n: f"Person {_letters(i)}" for i, n in enumerate(ordered)}
+        self.surface: dict[str, str] = {}  # placeholder -> the name as it was written
+        longest = sorted(ordered, key=len, reverse=True)
+        self._names = (
+            re.compile(
+                r"(?<![\w])("
+                + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in longest)
+                + r")(?![\w])",
+                re.IGNORECASE,
+            )
+            if longest
+            else None
+        )
+        self._back: re.Pattern[str] | None = None
+
+    def hide(self, text: str) -> str:
+        if self._names is None:
+            return text
+
+        def sub(m: re.Match[str]) -> str:
+            written = m.group(1)
+            p = self.placeholder[" ".join(written.split()).lower()]
+            self.surface.setdefault(p, written)
+            return p
+
+        return self._names.sub(sub, text)
+
+    def restore(self, text: str) -> str:
+        if not self.surface:
+            return text
+        if self._back is None:
+            ps = sorted(self.surface, key=len, reverse=True)
+            self._back = re.compile(r"\b(" + "|".join(re.escape(p) for p in ps) + r")\b")
+        return self._back.sub(lambda m: self.surface[m.group(1)], text)
