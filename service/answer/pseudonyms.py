@@ -12,7 +12,41 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+# Capitalised words that are not names, even when a journal never writes them lowercase.
+_NOT_NAMES = frozenset(
+    """i i'm i've i'd i'll a an the my our we he she they it its this that these those then
+    when what why how where who today tonight yesterday tomorrow and but so or if after
+    before maybe still also just even now there here his her their me you your mum mom dad
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december christmas easter ok okay
+    """.split()
+)
+
+
+def capitalised_names(texts: Iterable[str]) -> set[str]:
+    """Words a journal only ever writes with a capital, seen mid-sentence or at least
+    twice (names of people, and some places: editable through ``/v1/me/people``)."""
+    caps: Counter[str] = Counter()
+    mid: set[str] = set()
+    lower: set[str] = set()
+    for t in texts:
+        for m in re.finditer(r"(?<![\w'])([A-Za-z][a-z]+(?:'[a-z]+)?)\b", t):
+            w = m.group(1)
+            if w[0].islower():
+                lower.add(w)
+                continue
+            caps[w] += 1
+            before = t[: m.start()].rstrip()
+            if before and before[-1] not in ".!?\"'“”:;\n":
+                mid.add(w)
+    return {
+        w
+        for w, n in caps.items()
+        if w.lower() not in lower and w.lower() not in _NOT_NAMES and (n >= 2 or w in mid)
+    }
 
 
 def _letters(i: int) -> str:

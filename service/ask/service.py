@@ -27,6 +27,7 @@ from service.answer.evidence import (
 )
 from service.answer.grounding import check_citations, finalize
 from service.answer.models import Draft, abstention
+from service.answer.pseudonyms import capitalised_names
 from service.ask.answers import habit, origin, pattern, person, progress
 from service.ask.answers.common import Drafted, Period
 from service.ask.periods import resolve_period, strip_period
@@ -151,10 +152,12 @@ class AskService:
     def people(self, user_id: str) -> list[str]:
         """The people list: names the journal uses for people (capitalised mid-sentence),
         with the person's own additions and removals (``ingest.people_store``)."""
-        vocab = self._vocabulary(user_id, self.insight.journal(user_id))
-        derived = [n[:1].upper() + n[1:] for n in vocab.people & vocab.proper]
+        j = self.insight.journal(user_id)
+        vocab = self._vocabulary(user_id, j)
+        derived = {n[:1].upper() + n[1:] for n in vocab.people & vocab.proper}
+        derived |= capitalised_names(j.texts.values())
         with self.sessions() as session:
-            return UserPeople(session, user_id).apply(derived)
+            return UserPeople(session, user_id).apply(sorted(derived))
 
     def edit_people(self, user_id: str, add: list[str], remove: list[str]) -> list[str]:
         with self.sessions() as session:
