@@ -330,3 +330,20 @@ def _seal_before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 continue
             setattr(obj, column, kr.seal(session, obj.user_id, value))
             plains[column] = (getattr(obj, column), value)
+
+
+def rotate_master(session: Session, keyring: Keyring, new_raw: bytes) -> int:
+    """Re-wrap every data key with ``new_raw`` (one transaction; the caller commits).
+    Returns how many keys were re-wrapped."""
+    new_id = master_id(new_raw)
+    keyring.masters[new_id] = AESGCM(new_raw)
+    rows = session.execute(select(_KEYS.c.user_id, _KEYS.c.wrapped, _KEYS.c.master_id)).all()
+    for user_id, wrapped, mid in rows:
+        dk = keyring.unwrap(user_id, bytes(wrapped), str(mid))
+        session.execute(
+            update(_KEYS)
+            .where(_KEYS.c.user_id == user_id)
+            .values(wrapped=keyring.wrap(user_id, dk, new_id), master_id=new_id)
+        )
+    keyring.current = new_id
+    return len(rows)

@@ -58,5 +58,47 @@ def current(as_json: JsonOpt = False) -> None:
         out.print(f"current: {rev or 'none'} (head: {head})")
 
 
+keys_app = typer.Typer(help="The master key that wraps each person's data key.")
+
+
+@keys_app.command("rotate-master")
+def rotate_master(
+    new_key: Annotated[
+        str | None,
+        typer.Option(help="The new master key (urlsafe base64, 32 bytes); default: a new one."),
+    ] = None,
+) -> None:
+    """Wrap every person's data key with a new master key. With a key file (the default)
+    the file is replaced; with TRUSTLENS_MASTER_KEY, set it to the printed key."""
+    from ingest import crypto
+    from ingest.store import make_sessions
+    from service.settings import Settings
+
+    settings = Settings()
+    keyring = settings.keyring()
+    text = new_key or crypto.new_master()
+    raw = crypto.decode_master(text)
+    engine = _engine()
+    from service.db import migrate
+
+    migrate.ensure_schema(engine, keyring)
+    key_file = settings.data_dir / crypto.KEY_FILE
+    nxt = settings.data_dir / crypto.NEXT_KEY_FILE
+    if settings.master_key is None:
+        crypto.write_key_file(nxt, text)  # durable before any key is wrapped with it
+    with make_sessions(engine, keyring)() as session:
+        n = crypto.rotate_master(session, keyring, raw)
+        session.commit()
+    engine.dispose()
+    if settings.master_key is None:
+        crypto.write_key_file(key_file, text)
+        nxt.unlink()
+        err.print(f"re-wrapped {n} data keys; {key_file} holds the new master key")
+    else:
+        err.print(f"re-wrapped {n} data keys; set TRUSTLENS_MASTER_KEY to the new key:")
+        print(text)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")

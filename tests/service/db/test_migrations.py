@@ -4,6 +4,7 @@ without losing a row or a vector."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -131,3 +132,26 @@ def test_db_commands(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["db", "current", "--json"], env=env)
     assert json.loads(r.stdout)["up_to_date"] is True
+
+
+def test_keys_rotate_master_keeps_every_text_readable(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    c = Container(Settings(data_dir=data), embeddings=WordHashEmbeddings())
+    with c.sessions() as s:
+        from ingest.store import create_user
+
+        uid = create_user(s, "ana").id
+        UserEntries(s, uid).upsert("a1", dt.date(2024, 1, 1), "Ana's words.", [], "t")
+        s.commit()
+    c.close()
+    old = (data / "master.key").read_text()
+    r = CliRunner().invoke(app, ["keys", "rotate-master"], env={"TRUSTLENS_DATA_DIR": str(data)})
+    assert r.exit_code == 0, r.output
+    assert (data / "master.key").read_text() != old
+    assert (data / "master.key").stat().st_mode & 0o777 == 0o600
+    c = Container(Settings(data_dir=data), embeddings=WordHashEmbeddings())
+    try:
+        with c.sessions() as s:
+            assert [e.text for e in UserEntries(s, uid).all()] == ["Ana's words."]
+    finally:
+        c.close()
