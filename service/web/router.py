@@ -51,6 +51,7 @@ def is_file_path(path: str) -> bool:
 
 def install(app: FastAPI) -> None:
     """Serve the journal at ``/`` and the docs at ``/docs`` and ``/redoc`` (offline)."""
+
     @app.get(f"{DOCS_ASSETS_URL}/redoc.standalone.js", include_in_schema=False)
     def redoc_js() -> Response:
         return Response(redoc_script(), media_type="text/javascript")

@@ -154,6 +154,7 @@ def watch(page: Any, server: Server) -> Iterator[Watch]:
             r.abort()
 
     page.route("**/*", route)
+
     def console(m: Any) -> None:
         status = re.search(r"status of (\d+)", m.text)
         if m.type == "error" and not (status and int(status[1]) in w.allowed_statuses):

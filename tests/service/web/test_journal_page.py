@@ -116,8 +116,7 @@ def test_crisis_text_shows_the_calm_card_and_concern_a_quiet_footer(
     expect(page.get_by_text("Saved the entry of")).to_be_visible()
     # A concern (told as the past) is a quiet footer after the follow-ups, not a card.
     page.get_by_label("Entry").fill(
-        "Two years ago I wanted to kill myself. Things are much better now and I saw "
-        "Jonah today."
+        "Two years ago I wanted to kill myself. Things are much better now and I saw Jonah today."
     )
     page.get_by_role("button", name="Save entry").click()
     footer = page.locator("aside.concern")
@@ -276,9 +275,7 @@ def test_export_downloads_and_delete_me_signs_out_and_ends_the_key(
     assert dl.value.suggested_filename.startswith("trustlens-export-sam-")
     doc = json.loads(path.read_text())
     assert doc["format"] == "trustlens-export"
-    assert [(e["id"], e["text"]) for e in doc["entries"]] == [
-        (e["id"], e["text"]) for e in entries
-    ]
+    assert [(e["id"], e["text"]) for e in doc["entries"]] == [(e["id"], e["text"]) for e in entries]
     page.get_by_role("button", name="Delete everything…").click()
     dialog = page.get_by_role("dialog", name="Delete everything?")
     expect(dialog).to_be_visible()
