@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import MetaData, Table, create_engine, select, text
+from sqlalchemy.orm import Session
 
-from ingest.store import User, UserEntries
+from ingest.index_queue import enqueue
+from ingest.store import Entry, User, UserEntries, make_engine, make_sessions
 from service.container import Container
 from service.db import migrate
 from service.settings import Settings
@@ -118,3 +121,62 @@ def test_a_kill_during_the_migration_and_a_rerun_end_the_same(tmp_path: Path) ->
     )
     assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
     _check_upgraded(data, before)
+
+
+def _copy_fixture_rows(url: str) -> dict[str, str]:
+    """Copy the fixture's users, keys and plaintext entries into ``url`` (at 0002)."""
+    src = create_engine(f"sqlite:///{FIXTURE / 'trustlens.db'}")
+    dst = create_engine(url)
+    try:
+        with src.connect() as s, dst.begin() as d:
+            for name in ("users", "api_keys", "entries"):
+                have = Table(name, MetaData(), autoload_with=s)
+                want = Table(name, MetaData(), autoload_with=d)
+                cols = [c.name for c in want.columns if c.name in have.columns]
+                rows = [dict(r._mapping) for r in s.execute(select(*[have.c[c] for c in cols]))]
+                d.execute(want.insert(), rows)
+            return {
+                eid: text for eid, text in d.execute(text("SELECT entry_id, text FROM entries"))
+            }
+    finally:
+        src.dispose()
+        dst.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_plaintext_rows_upgrade_through_the_queue_and_sealing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # 0002 -> 0003_index_queue (no key needed) -> 0004_encrypt_at_rest (seals), on both
+    # stores; entries queued at 0003 stay queued, and the queue holds no text.
+    url = (
+        f"sqlite:///{tmp_path / 'old.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, "0002")
+        before = _copy_fixture_rows(url)
+        assert len(before) == 7
+        migrate.upgrade(engine, "0003_index_queue")
+        assert migrate.current(engine) == "0003_index_queue"
+        with Session(engine) as s:
+            enqueue(s, list(s.scalars(select(Entry))))  # plaintext rows, read as stored
+            s.commit()
+        keyring = Settings(data_dir=tmp_path / "data").keyring()
+        migrate.upgrade(engine, keyring=keyring)
+        assert migrate.current(engine) == migrate.head()
+        with engine.connect() as conn:
+            stored = [t for (t,) in conn.execute(text("SELECT text FROM entries"))]
+            queued = list(conn.execute(text("SELECT * FROM index_queue")))
+        assert len(stored) == 7 and all(t.startswith("tl1:") for t in stored)
+        assert len(queued) == 7
+        needles = phrases(list(before.values()))
+        assert not any(n in repr(row) for row in queued for n in needles)
+        with make_sessions(engine, keyring)() as s:
+            users = list(s.scalars(select(User)))
+            after = {e.entry_id: e.text for u in users for e in UserEntries(s, u.id).all()}
+        assert after == before
+    finally:
+        engine.dispose()
