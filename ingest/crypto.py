@@ -47,6 +47,8 @@ from sqlalchemy import (
 from sqlalchemy import (
     column as sql_column,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, object_session
 
 T = TypeVar("T")
@@ -54,6 +56,7 @@ PREFIX = "tl1:"
 KEY_FILE = "master.key"
 NEXT_KEY_FILE = "master.key.next"
 _NONCE = 12
+_NEW_KEYS = "tl_new_keys"  # session.info: data keys created in its open transaction
 
 
 class KeyError_(Exception):
@@ -105,13 +108,31 @@ def write_key_file(path: Path, text: str) -> None:
         os.close(dfd)
 
 
+def create_key_file(path: Path, text: str) -> None:
+    """Create a key file unless one exists: when several processes start on a new data
+    directory at once, the first file linked into place wins and every one reads it."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    write_key_file(tmp, text)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
 def load_masters(env_key: str | None, data_dir: Path) -> list[bytes]:
     """The master keys in use: the configured one first, then a rotation's next key."""
     if env_key:
         return [decode_master(env_key)]
     path = data_dir / KEY_FILE
     if not path.exists():
-        write_key_file(path, new_master())
+        create_key_file(path, new_master())
     keys = [decode_master(path.read_text())]
     nxt = data_dir / NEXT_KEY_FILE
     if nxt.exists():  # a rotation was interrupted: rows may be wrapped by either key
@@ -158,30 +179,50 @@ class Keyring:
     def _cipher(self, session: Session, user_id: str, create: bool) -> AESGCM:
         with self._lock:
             c = self._cache.get(user_id)
+        if c is None:
+            c = session.info.get(_NEW_KEYS, {}).get(user_id)
         if c is not None:
             return c
         with session.no_autoflush:
-            row = session.execute(
-                select(_KEYS.c.wrapped, _KEYS.c.master_id).where(_KEYS.c.user_id == user_id)
-            ).first()
-        if row is None:
-            if not create:
-                raise KeyError_("this person's data key is gone")
-            dk = AESGCM.generate_key(256)
-            session.execute(
-                insert(_KEYS).values(
-                    user_id=user_id,
-                    wrapped=self.wrap(user_id, dk),
-                    master_id=self.current,
-                    created_at=dt.datetime.now(dt.UTC),
-                )
-            )
-        else:
-            dk = self.unwrap(user_id, bytes(row[0]), str(row[1]))
-        c = AESGCM(dk)
+            row = self._key_row(session, user_id)
+            if row is None:
+                if not create:
+                    raise KeyError_("this person's data key is gone")
+                # A concurrent first write (another thread, worker or server) may store
+                # its own key first: insert if absent, then use whichever key is stored.
+                dk = AESGCM.generate_key(256)
+                values = {
+                    "user_id": user_id,
+                    "wrapped": self.wrap(user_id, dk),
+                    "master_id": self.current,
+                    "created_at": dt.datetime.now(dt.UTC),
+                }
+                dialect = session.get_bind().dialect.name
+                if dialect in ("postgresql", "sqlite"):
+                    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+                    session.execute(
+                        ins(_KEYS)
+                        .values(**values)
+                        .on_conflict_do_nothing(index_elements=["user_id"])
+                    )
+                else:
+                    session.execute(insert(_KEYS).values(**values))
+                row = self._key_row(session, user_id)
+                assert row is not None
+                c = AESGCM(self.unwrap(user_id, bytes(row[0]), str(row[1])))
+                # Shared only once committed: a rolled-back key must never seal anything.
+                session.info.setdefault(_NEW_KEYS, {})[user_id] = c
+                return c
+        c = AESGCM(self.unwrap(user_id, bytes(row[0]), str(row[1])))
         with self._lock:
             self._cache[user_id] = c
         return c
+
+    @staticmethod
+    def _key_row(session: Session, user_id: str) -> Any:
+        return session.execute(
+            select(_KEYS.c.wrapped, _KEYS.c.master_id).where(_KEYS.c.user_id == user_id)
+        ).first()
 
     def ensure_key(self, session: Session, user_id: str) -> None:
         self._cipher(session, user_id, create=True)
@@ -197,6 +238,7 @@ class Keyring:
             update(_KEYS).where(_KEYS.c.user_id == user_id).values(wrapped=secrets.token_bytes(60))
         )
         session.execute(delete(_KEYS).where(_KEYS.c.user_id == user_id))
+        session.info.get(_NEW_KEYS, {}).pop(user_id, None)
         self.forget(user_id)
 
     # ------------------------------------------------------------- text
@@ -330,6 +372,20 @@ def _seal_before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
                 continue
             setattr(obj, column, kr.seal(session, obj.user_id, value))
             plains[column] = (getattr(obj, column), value)
+
+
+@event.listens_for(Session, "after_commit")
+def _share_new_keys(session: Session) -> None:
+    new: dict[str, AESGCM] = session.info.pop(_NEW_KEYS, {})
+    kr = keyring_of(session)
+    if new and kr is not None:
+        with kr._lock:
+            kr._cache.update(new)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_new_keys(session: Session) -> None:
+    session.info.pop(_NEW_KEYS, None)
 
 
 def rotate_master(session: Session, keyring: Keyring, new_raw: bytes) -> int:
