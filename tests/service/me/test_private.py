@@ -165,3 +165,57 @@ def test_the_llm_gets_placeholders_and_the_answer_cites_the_names(
         entry = next(e["text"] for e in JOURNAL if e["id"] == cit["entry_id"])
         assert cit["quote"] in entry
     assert any("Jonah" in cit["quote"] for cit in body["citations"])
+
+
+def test_the_background_indexer_reads_sealed_text_and_stores_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The queue's indexer opens entries through the keyring; what it keeps (Chroma, the
+    # queue's last_error, the status API, the log) holds no text, even when a failure's
+    # message quotes the text.
+    import time
+
+    data = tmp_path / "d"
+    c = Container(
+        Settings(data_dir=data, admin_key=ADMIN_KEY, index_wait_s=0.2),  # type: ignore[arg-type]
+        embeddings=WordHashEmbeddings(),
+    )
+    upsert = c.index.upsert
+
+    def leaky(records: Any, *a: Any, **kw: Any) -> None:
+        raise RuntimeError("could not index: " + " | ".join(r.text for r in records))
+
+    try:
+        with TestClient(create_app(container=c)) as client:
+            maya = new_user(client, "maya")
+            monkeypatch.setattr(c.index, "upsert", leaky)
+            post_entries(client, maya, JOURNAL[:3])
+            deadline = time.time() + 30
+            while True:
+                st = client.get("/v1/index/status", headers=maya).json()
+                if all(i["last_error"] for i in st["items"]) or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            assert st["pending"] == 3 and all(i["last_error"] for i in st["items"]), st
+            assert not any(n in json.dumps(st) for n in phrases(TEXTS[:3], 3))
+            with c.engine.connect() as conn:
+                errors = conn.execute(text("SELECT last_error FROM index_queue")).scalars().all()
+            assert errors == ["RuntimeError"] * 3
+
+            monkeypatch.setattr(c.index, "upsert", upsert)
+            c.index_worker.notify()
+            deadline = time.time() + 60
+            while client.get("/v1/index/status", headers=maya).json()["pending"]:
+                assert time.time() < deadline, "the queue did not drain"
+                time.sleep(0.1)
+            post_entries(client, maya, JOURNAL[3:])
+            r = client.post("/v1/ask", json={"question": LET_DOWN}, headers=maya)
+            assert r.status_code == 200 and r.json()["citations"], r.text
+        got = c.index.collection.get(include=["documents", "metadatas"])
+        assert got["ids"] and not any(got["documents"] or [])
+        assert not any(n in json.dumps(got["metadatas"]) for n in phrases(TEXTS, 3))
+        with c.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM index_queue")).scalar_one() == 0
+    finally:
+        c.close()
+    assert files_with(data, phrases(TEXTS)) == {}
