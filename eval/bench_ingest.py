@@ -59,18 +59,23 @@ def write_jsonl(entries: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def run_trustlens(jsonl: Path, embeddings: Embeddings, workdir: Path) -> dict[str, Any]:
+def run_trustlens(
+    jsonl: Path, embeddings: Embeddings, workdir: Path, encryption: bool = True
+) -> dict[str, Any]:
     """Import ``jsonl`` into a fresh store + index; returns timings, report and chunk texts.
 
     Only ``import_path`` is timed (``seconds``): opening the store and the Chroma client
     is the service's start-up, timed apart (``setup_seconds``), and reading the chunk
-    texts back for the baselines is not part of an import at all.
+    texts back for the baselines is not part of an import at all. ``encryption=False``
+    stores text in the clear (``TRUSTLENS_ENCRYPTION=false``), to measure what sealing
+    costs (``eval/bench_encryption.py``).
     """
     from ingest.store import get_or_create_user
     from service.container import Container
     from service.settings import Settings
 
-    setup_s, c = timed(lambda: Container(Settings(data_dir=workdir), embeddings=embeddings))
+    settings = Settings(data_dir=workdir, encryption=encryption)
+    setup_s, c = timed(lambda: Container(settings, embeddings=embeddings))
     try:
         with c.sessions() as session:
             uid = get_or_create_user(session, "bench").id

@@ -620,6 +620,55 @@ def bench_ingest_cmd(
     emit("bench-ingest", result, config, as_json, table)
 
 
+@bench_app.command("encryption")
+def bench_encryption_cmd(
+    entries: Annotated[
+        int, typer.Option("--entries", min=1, help="Synthetic entries imported per run.")
+    ] = 200,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Imports of each build, interleaved.")
+    ] = 4,
+    chunks: Annotated[
+        int, typer.Option("--chunks", min=1, help="Journal size for ask, in chunks.")
+    ] = 2000,
+    queries: Annotated[int, typer.Option("--queries", min=1, help="Questions timed.")] = 40,
+    as_json: JsonOpt = False,
+) -> None:
+    """What encryption at rest costs: bench ingest and ask p50, encrypted vs plain."""
+    from eval.bench_encryption import bench_encryption
+
+    result = bench_encryption(entries=entries, repeats=repeats, chunks=chunks, queries=queries)
+    config = result.pop("config")
+    ing, ask = result["ingest"], result["ask"]
+    table = Table("measure", "encrypted", "plain", "ratio")
+    table.add_row(
+        "ingest s (best)",
+        _fmt(ing["best_seconds"]["encrypted"]),
+        _fmt(ing["best_seconds"]["plain"]),
+        _fmt(ing["ratio_best"]),
+    )
+    table.add_row(
+        "ingest s (median)",
+        _fmt(ing["median_seconds"]["encrypted"]),
+        _fmt(ing["median_seconds"]["plain"]),
+        _fmt(ing["ratio_median"]),
+    )
+    for q in ("p50", "p95"):
+        table.add_row(
+            f"ask {q} ms",
+            _fmt(ask[f"{q}_ms"]["encrypted"]),
+            _fmt(ask[f"{q}_ms"]["plain"]),
+            _fmt(ask[f"ratio_{q}"]),
+        )
+    table.add_row(
+        "BM25 build ms",
+        _fmt(ask["lexical_build_ms"]["encrypted"]),
+        _fmt(ask["lexical_build_ms"]["plain"]),
+        "",
+    )
+    emit("bench-encryption", result, config, as_json, table)
+
+
 @bench_app.command("load")
 def bench_load_cmd(
     entries: Annotated[
