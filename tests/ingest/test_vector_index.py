@@ -3,6 +3,10 @@
 Every read and write is per user: these tests put two people's chunks, with the
 same entry ids and the same vectors, in one collection and check that nothing of
 one ever comes back for the other.
+
+Chroma keeps no text (issue 14): a hit's text is read from the entry store through the
+index's ``texts`` function (``ingest.store.chunk_texts``); here ``FakeStore`` stands in
+for the store, remembering what the tests wrote.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,6 +32,31 @@ E2 = [0.0, 1.0, 0.0, 0.0]
 E3 = [0.0, 0.0, 1.0, 0.0]
 
 
+class FakeStore:
+    """The entry store's part in a hit: the chunk texts written, by entry and offsets."""
+
+    def __init__(self) -> None:
+        self.texts: dict[tuple[str, str, int, int], str] = {}
+
+    def __call__(self, user_id: str, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        return [self.texts.get((user_id, e, s, t), "") for e, s, t in spans]
+
+
+def with_store(index: ChromaIndex, store: FakeStore) -> ChromaIndex:
+    """Every upsert also writes the chunk texts to ``store`` (as an import writes entries
+    to the store); the index reads them back from it."""
+    index.texts = store
+    upsert = index.upsert
+
+    def writing(records: Sequence[IndexRecord], batch_size: int = 2000) -> None:
+        for r in records:
+            store.texts[(r.user_id, r.entry_id, r.start, r.end)] = r.text
+        upsert(records, batch_size)
+
+    index.upsert = writing  # type: ignore[method-assign]
+    return index
+
+
 @pytest.fixture(params=["embedded", "server"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaIndex:
     """An empty collection, on a PersistentClient in tmp_path or on the chroma server."""
@@ -35,7 +65,7 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> ChromaIndex:
         client = make_chroma_client(None, str(tmp_path / "chroma"))
     else:
         client = make_chroma_client(request.getfixturevalue("chroma_server"), None)
-    return ChromaIndex(client, name)
+    return with_store(ChromaIndex(client, name), FakeStore())
 
 
 def rec(
@@ -115,7 +145,8 @@ def test_upsert_carries_all_metadata(index: ChromaIndex) -> None:
         "start": 17,
         "end": 42,
     }
-    assert got["documents"] == ["I trusted him again — 🙂"]
+    assert got["documents"] == [None]  # Chroma keeps no text
+    assert [h.text for h in index.documents("ana")] == ["I trusted him again — 🙂"]
     assert [round(float(x), 6) for x in embs[0]] == [0.6, 0.8, 0.0, 0.0]
     assert index.count("ana") == 1
 
@@ -207,7 +238,10 @@ def test_since_and_until_filters(index: ChromaIndex) -> None:
 
 def test_documents_are_sorted_and_carry_text(index: ChromaIndex) -> None:
     d = dt.date(2024, 5, 5)
-    index.upsert([rec("ana", "e2", 1, d, E2, "two b"), rec("ana", "e1", 0, d, E1, "one a")])
+    # e2 reads "two a two b": its second chunk starts at 6
+    index.upsert(
+        [rec("ana", "e2", 1, d, E2, "two b", start=6), rec("ana", "e1", 0, d, E1, "one a")]
+    )
     index.upsert([rec("ana", "e2", 0, d, E3, "two a")])
     docs = index.documents("ana")
     assert [(h.chunk_id, h.text) for h in docs] == [
@@ -305,10 +339,14 @@ def test_collection_uses_cosine_space(index: ChromaIndex) -> None:
 
 def test_reopening_a_persistent_collection_keeps_records(tmp_path: Path) -> None:
     path = str(tmp_path / "chroma")
-    first = ChromaIndex(make_chroma_client(None, path), "persist_test")
+    store = FakeStore()
+    first = with_store(ChromaIndex(make_chroma_client(None, path), "persist_test"), store)
     first.upsert([rec("ana", "e1", 0, dt.date(2024, 1, 1), E1, "kept")])
-    again = ChromaIndex(make_chroma_client(None, path), "persist_test")
+    again = ChromaIndex(make_chroma_client(None, path), "persist_test", store)
+    assert [h.chunk_id for h in again.documents("ana")] == ["ana/e1/0"]
     assert [h.text for h in again.documents("ana")] == ["kept"]
+    assert again.collection.get(include=["documents"])["documents"] == [None]
+    assert [h.text for h in ChromaIndex(again.client, "persist_test").documents("ana")] == [""]
 
 
 def test_query_many_is_per_user_and_returns_hit_vectors(index: ChromaIndex) -> None:
