@@ -84,6 +84,7 @@ def ask(c: Container, user_id: str, question: str = QUESTION) -> dict[str, Any]:
     # Fields added on top of the answer contract; neither applies to these questions.
     assert out.pop("safety") is None
     assert out.pop("behaviors") == []
+    assert out.pop("sent_to_llm") is None  # only with the request's sent_to_llm flag
     assert out.pop("plan")["kind"] == "lookup"  # every question here asks about one event
     return out
 
@@ -120,20 +121,28 @@ def test_request_carries_prompt_numbered_sources_and_question(
     assert req.content_of("system") == system_md.replace("{{", "{").replace("}}", "}")
     assert "Reply with one JSON object and nothing else" in req.content_of("system")
     user = req.content_of("user")
+    # Names on the person's people list (here Jonah, from the entries) leave as
+    # placeholders (service/answer/pseudonyms.py); everything else is sent as written.
+    assert llm.ask.people(uid) == ["Jonah"]
+    assert "Jonah" not in user
+
+    def hidden(text: str) -> str:
+        return text.replace("Jonah", "Person A")
+
     assert user.startswith("Journal excerpts (each with its number, date and entry id):\n\n[1] ")
-    assert user.endswith(f"\n\nQuestion: {QUESTION}\n")
+    assert user.endswith(f"\n\nQuestion: {hidden(QUESTION)}\n")
     numbers = sources_in(req.body)
     assert set(numbers) == {"j1", "j2"}  # s1 shares no words with the question
     assert sorted(numbers.values()) == [1, 2]
     for eid, n in numbers.items():
         date, text = ENTRIES[eid]
-        assert f"[{n}] {date} (entry {eid})\n{text}" in user
+        assert f"[{n}] {date} (entry {eid})\n{hidden(text)}" in user
     human_md = load_prompt("answer", "human", "v1")
     sources = "\n\n".join(
-        f"[{n}] {ENTRIES[e][0]} (entry {e})\n{ENTRIES[e][1]}"
+        f"[{n}] {ENTRIES[e][0]} (entry {e})\n{hidden(ENTRIES[e][1])}"
         for e, n in sorted(numbers.items(), key=lambda kv: kv[1])
     )
-    assert user == human_md.format(sources=sources, question=QUESTION)
+    assert user == human_md.format(sources=sources, question=hidden(QUESTION))
 
 
 def test_no_evidence_means_no_request_and_an_abstention(
