@@ -236,9 +236,7 @@ def test_insight_routes_need_a_key(client: TestClient) -> None:
         assert getattr(client, method)(path).status_code == 401
 
 
-def test_episodes_are_the_ones_found_at_ingest(
-    client: TestClient, alice: dict[str, str]
-) -> None:
+def test_episodes_are_the_ones_found_at_ingest(client: TestClient, alice: dict[str, str]) -> None:
     """``/v1/episodes`` lists the stored episodes a habit question counts: each has the
     trigger the detector found, quoted from the entry, and who it was about if known."""
     eps = client.get("/v1/episodes", headers=alice).json()
