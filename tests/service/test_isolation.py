@@ -483,6 +483,16 @@ def walk_accounts(client: TestClient, container: Container, alice: Person, bob: 
         r = client.post("/v1/users/alice/keys", json=body, headers=bob.headers)
         assert r.status_code == 403
     assert client.post("/v1/users", json={"name": "eve"}, headers=bob.headers).status_code == 403
+    # The people list is derived from one's own entries, and edits stay one's own.
+    alices = client.get("/v1/me/people", headers=alice.headers).json()["people"]
+    assert "Jonah" in alices
+    bobs = client.get("/v1/me/people", headers=bob.headers).json()["people"]
+    assert "Sam" in bobs and not {"Jonah", MARK} & set(bobs)
+    r = client.patch(
+        "/v1/me/people", json={"add": ["Kevin"], "remove": ["Jonah"]}, headers=bob.headers
+    )
+    assert r.status_code == 200 and "Kevin" in r.json()["people"]
+    assert client.get("/v1/me/people", headers=alice.headers).json()["people"] == alices
     # Rotating or deleting Bob touches nothing of Alice's.
     new = client.post("/v1/me/keys/rotate", headers=bob.headers).json()["api_key"]
     assert client.get("/v1/me", headers=alice.headers).status_code == 200
@@ -503,6 +513,8 @@ CORE_ROUTES = {
     ("get", "/v1/me"),
     ("delete", "/v1/me"),
     ("post", "/v1/me/keys/rotate"),
+    ("get", "/v1/me/people"),
+    ("patch", "/v1/me/people"),
     ("post", "/v1/entries"),
     ("get", "/v1/entries"),
     ("post", "/v1/entries/import"),
