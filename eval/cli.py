@@ -294,7 +294,8 @@ def eval_crisis(
 
 def _eval_crisis_other(split: str, rules_only: bool, as_json: bool) -> None:
     """``--split cssrs-dev`` (recall by C-SSRS level) and ``--split journals``."""
-    from eval.crisis_eval import config, cssrs_scores, journal_report, packaged_embeddings
+    from eval.crisis_eval import config, journal_report, packaged_embeddings
+    from eval.crisis_train import cssrs_scores
 
     emb = None if rules_only else packaged_embeddings()
     conf = config("dev", rules_only) | {"split": split}

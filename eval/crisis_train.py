@@ -534,3 +534,41 @@ def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]
         "crisis_threshold": crisis_threshold,
         "cross_validation": cv_report,
     }
+
+
+def cssrs_scores(embeddings: Embeddings | None = None) -> dict[str, Any]:
+    """The gate on the C-SSRS dev posts: cross-validated (``CSSRS_FOLDS`` folds, the
+    shipped recipe and thresholds) when the shipped model was trained on them, else read
+    directly (a model that never saw them). Ids and levels only, never text."""
+    import os
+
+    rules = load_rules()
+    trained = rules.classifier.trained if rules.classifier else None
+    folds = int(trained.meta.get("cssrs_folds") or 0) if trained else 0
+    if embeddings is None:
+        embeddings = packaged_embeddings()
+    if folds and trained is not None:
+        cache = os.environ.get("TRUSTLENS_EMBED_CACHE")
+        emb = CachedEmbeddings(embeddings, Path(cache) if cache else None)
+        posts, ed = cssrs_cross_validate(
+            emb, rules, folds, bool(trained.meta.get("train_on_ed", False))
+        )
+        emb.save()
+        t, ct = trained.threshold, trained.crisis_threshold
+        levels = [(p.severity, a.level_at(t, ct)) for p, a in posts]
+        ids = [(p.id, lv) for (p, _), (_, lv) in zip(posts, levels, strict=True)]
+        how = f"cross-validated, {folds} folds by id hash; shipped recipe and thresholds"
+        extra = {"ed_dev_out_of_fold_false_alarms": false_alarms(ed, t, ct)}
+    else:
+        got = [(p, assess(p.text, embeddings, rules).level) for p in load_cssrs("dev")]
+        levels = [(p.severity, lv) for p, lv in got]
+        ids = [(p.id, lv) for p, lv in got]
+        how = "direct: the shipped model never saw these posts"
+        extra = {}
+    report = cssrs_report(levels)
+    return {
+        "summary": {k: v for k, v in report.items() if k != "by_level"} | {"how": how},
+        "by_level": report["by_level"],
+        **extra,
+        "levels": {i: lv for i, lv in ids},
+    }
