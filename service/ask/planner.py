@@ -66,8 +66,11 @@ Rules, in the order they are applied:
    instructor", "the school counsellor"). Never subjects: generic words (things, people,
    messages, my own read, my trust issues), time expressions, idioms ("drops the ball"),
    the words of a label or let-down cue ("breaks a promise"), and roles often written
-   only as a name (partner, boss, therapist). A multi-word term is mentioned when its
-   words occur close together in one entry.
+   only as a name (partner, boss; a therapist only when the journal never mentions
+   therapy at all: ``soft_role_evidence``). A multi-word term is mentioned when its words
+   occur in one entry ("the generator rebuild" in an entry about rebuilding the
+   generator). An indefinite noun phrase after a copula is a predicate that describes, not
+   a subject ("was it a blip", "is this a phase").
 7. ``search_text`` is the question without its frame words and time expressions.
 """
 
@@ -75,9 +78,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, get_args
@@ -93,7 +97,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?\n:;\"“”]|(?:^|\s)'|'(?:\s|$)")
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
 _SPACES = re.compile(r"\s+")
-_NEAR_SLACK = 2  # a multi-word term's words may sit this many words apart
 _ENTRY_GAP = 50  # positions between entries, so no phrase spans two entries
 _NAME_ARTICLE_SHARE = 0.25  # names rarely follow an article; common nouns usually do
 
@@ -193,6 +196,7 @@ class _Lexicon:
     time: tuple[re.Pattern[str], ...]
     idioms: tuple[re.Pattern[str], ...]
     chat: dict[str, str]  # chat spellings: "wat" -> "what"
+    soft_role_evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def has(self, listname: str, word: str) -> bool:
         return word in self.words[listname]
@@ -220,6 +224,7 @@ _WORD_LISTS = (
     "filler",
     "journal_place_words",
     "activity_verbs",
+    "copulas",
 )
 
 
@@ -274,7 +279,8 @@ def _load(version: str) -> _Lexicon:
         family={m: g for g, members in groups.items() for m in members},
         family_groups=groups,
         words={
-            **{name: _word_set(data[name]) for name in _WORD_LISTS},
+            # Lists a version added later are empty in the versions before it.
+            **{name: _word_set(data.get(name) or []) for name in _WORD_LISTS},
             "name_before": _word_set(data["name_contexts"]["before"]),
             "name_after": _word_set(data["name_contexts"]["after"]),
         },
@@ -283,6 +289,10 @@ def _load(version: str) -> _Lexicon:
         time=_compile(data["time_expressions"], macros),
         idioms=_compile(data["idioms"], macros),
         chat={str(k).lower(): str(v) for k, v in (data.get("chat_spellings") or {}).items()},
+        soft_role_evidence={
+            str(k): tuple(str(w) for w in v)
+            for k, v in (data.get("soft_role_evidence") or {}).items()
+        },
     )
 
 
@@ -312,6 +322,7 @@ class JournalVocabulary:
     articled: Counter[str] = field(default_factory=Counter, repr=False, compare=False)
     lowered: frozenset[str] = frozenset()  # written in lowercase mid-sentence at least once
     lowercase: bool = False  # written without capitals: names can't be told by case
+    entry_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> JournalVocabulary:
@@ -323,7 +334,8 @@ class JournalVocabulary:
     def mentions(self, term: str) -> bool:
         """Whether the journal uses the term in any form: plural, possessive, accents,
         hyphen/space/joined variants ("check-up", "check up", "checkup"). The words of a
-        multi-word term must occur close together in one entry."""
+        multi-word term must occur in one entry: a question's noun phrase often joins
+        words the entry spreads out ("the generator rebuild": "rebuild the generator")."""
         parts = _term_parts(term)
         if not parts:
             return False
@@ -365,12 +377,22 @@ class JournalVocabulary:
             return False
         if not self.positions:
             return True
-        window = len(parts) - 1 + _NEAR_SLACK
         rest = [self.positions.get(p, ()) for p in parts[1:]]
-        return any(
-            all(_has_between(pos, p - window, p + window) for pos in rest)
-            for p in self.positions.get(parts[0], ())
-        )
+        for p in self.positions.get(parts[0], ()):
+            lo, hi = self._entry_span(p)
+            if all(_has_between(pos, lo, hi) for pos in rest):
+                return True
+        return False
+
+    def _entry_span(self, position: int) -> tuple[int, int]:
+        """The first and last positions of the entry holding ``position`` (the gap between
+        entries on either side when entry bounds are unknown)."""
+        starts = self.entry_starts
+        if not starts:
+            return position - _ENTRY_GAP, position + _ENTRY_GAP
+        k = bisect_right(starts, position) - 1
+        end = starts[k + 1] - 1 if k + 1 < len(starts) else position + 10**9
+        return starts[max(k, 0)], end
 
 
 def _has_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
@@ -395,9 +417,11 @@ class _VocabularyBuilder:
         self.name_evidence: Counter[str] = Counter()
         self.initial_caps = [0, 0]  # sentence-initial words capitalised, all
         self.pos = 0
+        self.entry_starts: list[int] = []
 
     def add(self, text: str) -> None:
         toks = _tokens(text, self.lex.words["titles"])
+        self.entry_starts.append(self.pos)
         for i, t in enumerate(toks):
             self._count(t)
             self._case(toks, i)
@@ -498,6 +522,7 @@ class _VocabularyBuilder:
             articled=self.articled,
             lowered=frozenset(n for n, c in self.low_mid.items() if c),
             lowercase=lowercase,
+            entry_starts=tuple(self.entry_starts),
         )
 
 
@@ -768,7 +793,7 @@ def _find_people(q: _Question) -> None:
     for i in range(len(q.toks)):
         if i in q.consumed:
             continue
-        if not _role(q, i) and not _capitalised(q, i):
+        if not _role(q, i) and not _capitalised(q, i, strong):
             _lowercase_word(q, i, strong, weak)
 
 
@@ -799,11 +824,19 @@ def _role(q: _Question, i: int) -> bool:
     form = _journal_role(q, key)
     if form is not None:
         q.add_person(i, form)
-    elif soft:
+    elif soft and not _no_trace(q, key):
         q.consumed.add(i)
     else:
         q.add_missing(key, i)
     return True
+
+
+def _no_trace(q: _Question, key: str) -> bool:
+    """A soft role with evidence words (a therapist: therapy, counselling, ...) that the
+    journal never uses: someone the writer may name only by name, but whose work would
+    show. Without such a list a soft role is never missing."""
+    evidence = q.lex.soft_role_evidence.get(key)
+    return bool(evidence) and not any(q.vocab.mentions(w) for w in evidence)
 
 
 def _journal_role(q: _Question, key: str) -> str | None:
@@ -828,15 +861,17 @@ def _not_a_name(q: _Question, t: _Token) -> bool:
     )
 
 
-def _capitalised(q: _Question, i: int) -> bool:
+def _capitalised(q: _Question, i: int, strong: AbstractSet[int] = frozenset()) -> bool:
     """A capitalised word: a person the journal names, a place or thing it mentions, or
-    (when the journal never mentions it) a missing subject."""
+    (when the journal never mentions it) a missing subject. In a strong name slot ("tell
+    me about X and me") a word the journal mentions is a person even when the journal's
+    own contexts were ambiguous ("handed it to Priyanka" reads like a place)."""
     t, vocab = q.toks[i], q.vocab
     if not (q.caps and t.cap) or _not_a_name(q, t) or i in q.blocked:
         return False
     if t.initial and t.norm not in vocab.people:
         return False
-    if t.norm in vocab.people:
+    if t.norm in vocab.people or (i in strong and vocab.mentions(t.text)):
         q.add_person(i, vocab.spelling(t.norm))
     elif _after_place_word(q.toks, i, q.lex) or t.norm in vocab.things:
         if not vocab.mentions(t.text):
@@ -884,8 +919,27 @@ def _find_missing_subjects(q: _Question) -> None:
             continue
         words, i = _noun_phrase(q, i + 1, t.norm)
         known_owner = t.possessive and t.norm in q.vocab.people
-        if words and not known_owner:
+        if words and not known_owner and not _predicate(q, words[0], t.norm):
             _judge(q, words, owner="" if t.possessive else t.norm)
+
+
+def _predicate(q: _Question, first: _Token, opener: str) -> bool:
+    """An indefinite noun phrase after a copula in its sentence describes something the
+    question already names ("was last year's programme a blip", "is it a phase"): no
+    subject of its own. "Was there a ..." introduces one, and a role or an owned thing
+    ("is he a dentist", "do I have a dog") is judged as such elsewhere."""
+    if opener not in ("a", "an"):
+        return False
+    head_key = _role_key(first)
+    if _is_role(head_key, q.lex) or q.lex.has("owned_things", head_key):
+        return False
+    before = q.low[: first.start]
+    clause = _SENTENCE_BREAK.split(before)[-1]
+    words = _WORD.findall(clause)
+    for k, w in enumerate(words):
+        if w in q.lex.words["copulas"]:
+            return not (k + 1 < len(words) and words[k + 1] == "there")
+    return False
 
 
 def _noun_phrase(q: _Question, start: int, opener: str = "") -> tuple[list[_Token], int]:

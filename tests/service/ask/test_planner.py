@@ -125,6 +125,22 @@ EXPECTED_PEOPLE = {
     "yu-q03": ("callum",),
     "yu-q07": ("callum",),
     "yu-q08": ("priya",),
+    "bo-q02": ("sipho",),
+    "bo-q05": ("thandi",),
+    "bo-q06": ("craig",),
+    "bo-q16": ("kagiso",),
+    "fe-q02": ("alasdair",),
+    "fe-q06": ("priyanka",),
+    "fe-q07": ("callum",),
+    "jo-q03": ("dad",),
+    "jo-q07": ("aroha",),
+    "jo-q08": ("tama",),
+    "ke-q02": ("ken",),
+    "ke-q07": ("marisol",),
+    "ke-q08": ("ana",),
+    "om-q02": ("youssef",),
+    "om-q05": ("dave",),
+    "om-q06": ("kelly",),
 }
 
 # The labels pattern questions name.
@@ -354,6 +370,7 @@ JOURNAL_B = [
     "my brother sent me a meme",
     "kez said sorry in the end. with kez it always goes like this.",
     "ollie said the film was rubbish and i agreed.",
+    "had therapy after school. talked about kez again.",
 ]
 
 LD = "let_down"
@@ -514,8 +531,14 @@ OWN_QUESTIONS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str |
     ("A", "What did I tell the counsellor?", "lookup", (), (), None, ("counsellor",)),
     ("A", "Did I get the job at Google?", "lookup", (), (), None, ("google", "job")),
     ("B", "tell me about jaz and me", "person", (), (), None, ("jaz",)),
-    # roles the writer may only ever name (partner, therapist, ex): never missing alone
-    ("A", "What did my therapist say?", "lookup", (), (), None, ()),
+    # roles the writer may only ever name (partner, ex): never missing alone; a therapist
+    # is missing only when the journal never mentions therapy (journal B does)
+    ("A", "What did my partner say?", "lookup", (), (), None, ()),
+    ("A", "What did my therapist say?", "lookup", (), (), None, ("therapist",)),
+    ("B", "what did my therapist say about kez", "lookup", ("kez",), (), None, ()),
+    # an indefinite noun phrase after a copula describes; it is not a subject
+    ("A", "Was the lunch with Rosa a blip?", "lookup", ("rosa",), (), None, ()),
+    ("A", "Was there a dentist at the party?", "lookup", (), (), None, ("dentist",)),
     ("A", "How is my car?", "lookup", (), (), None, ()),  # "in the car"
 ]
 
