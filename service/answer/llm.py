@@ -21,6 +21,7 @@ from prompts import load_prompt
 from service.answer.evidence import Evidence
 from service.answer.models import Claim, Draft
 from service.answer.pseudonyms import Pseudonyms
+from service.answer.sent import as_sent
 from service.ask.schemas import Mode
 from service.schemas import Citation
 
@@ -67,19 +68,13 @@ class LLMAnswerer:
             return draft
         ps = Pseudonyms(names)
         inputs = {"question": ps.hide(question), "sources": ps.hide(format_sources(evidence))}
-        draft.sent_to_llm = [
-            {"role": _ROLES.get(m.type, m.type), "content": str(m.content)}
-            for m in self.prompt.format_messages(**inputs)
-        ]
+        draft.sent_to_llm = as_sent(self.prompt, inputs)
         try:
             reply = self.chain.invoke(inputs)
         except Exception:  # unparseable or failed reply: abstain rather than guess
             return draft
         draft.claims = parse_claims(_restored(reply, ps), evidence)
         return draft
-
-
-_ROLES = {"human": "user", "ai": "assistant"}
 
 
 def _restored(reply: Any, ps: Pseudonyms) -> Any:
