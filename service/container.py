@@ -33,6 +33,7 @@ from prompts import ENV_VERSIONS
 from service.answer.evidence import EvidencePolicy
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
+from service.ask.people import JournalPeople
 from service.ask.service import Answerer, AskService
 from service.db.migrate import ensure_schema
 from service.entries.service import EntriesService
@@ -160,9 +161,16 @@ class Container:
     @cached_property
     def gate(self) -> SafetyGate:
         """Patterns, the learned stage on these embeddings, then (with an LLM) its second
-        opinion on texts the offline gate is unsure about."""
+        opinion on texts the offline gate is unsure about, the person's names hidden."""
         chat = self.chat_model
-        return SafetyGate(self.embeddings, None if chat is None else LLMCrisisCheck(chat))
+        if chat is None:
+            return SafetyGate(self.embeddings)
+        return SafetyGate(self.embeddings, LLMCrisisCheck(chat), self.journal_people.names)
+
+    @cached_property
+    def journal_people(self) -> JournalPeople:
+        """Vocabularies and people lists, shared by the planner and every LLM request."""
+        return JournalPeople(self.sessions)
 
     @cached_property
     def retrievers(self) -> Retrievers:
@@ -185,6 +193,7 @@ class Container:
             self.answerer,
             self.gate,
             self.insight,
+            self.journal_people,
             EvidencePolicy(min_relevance=self.settings.min_relevance),
             self.settings.max_question_chars,
         )

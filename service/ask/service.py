@@ -15,7 +15,6 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.people_store import UserPeople
 from ingest.store import UserEntries
 from service.answer.evidence import (
     Evidence,
@@ -27,11 +26,11 @@ from service.answer.evidence import (
 )
 from service.answer.grounding import check_citations, finalize
 from service.answer.models import Draft, abstention
-from service.answer.pseudonyms import capitalised_names
 from service.ask.answers import habit, origin, pattern, person, progress
 from service.ask.answers.common import Drafted, Period
+from service.ask.people import JournalPeople
 from service.ask.periods import resolve_period, strip_period
-from service.ask.planner import JournalVocabulary, Plan, plan_question
+from service.ask.planner import Plan, plan_question
 from service.ask.schemas import AskPlan, AskResponse, Mode
 from service.errors import check_free_text
 from service.insight.habits import habit_answer, past_present_answer
@@ -114,6 +113,7 @@ class AskService:
         answerer: Answerer,
         gate: SafetyGate,
         insight: InsightService,
+        journal_people: JournalPeople,
         policy: EvidencePolicy,
         max_question_chars: int,
     ):
@@ -122,9 +122,9 @@ class AskService:
         self.answerer = answerer
         self.gate = gate
         self.insight = insight
+        self.journal_people = journal_people
         self.policy = policy
         self.max_question_chars = max_question_chars
-        self._vocabularies: dict[tuple[str, int], JournalVocabulary] = {}
 
     def ask(
         self,
@@ -139,31 +139,28 @@ class AskService:
         is retrieved or generated); gentler "concern" adds them to the answer.
 
         ``on_step`` (the stream) hears each step as it happens: the plan, then retrieve,
-        draft and check with counts only, never text."""
+        draft and check with counts only, never text. ``show_sent`` puts every message
+        sent to an LLM in ``sent_to_llm``: the gate's second opinion (when it asked one)
+        first, then the answer's request; each request opens with its system message."""
         self.check_question(question)
-        safety = self.gate.check(question, "question")
+        checked = self.gate.checked(question, "question", user_id)
+        safety = checked.safety
         if safety is not None and safety.level == "crisis":
-            return safety_response(question, self.answerer.mode, safety)
-        resp = self._answer(user_id, question, since, until, on_step or _ignore, show_sent)
-        if show_sent and resp.sent_to_llm is None:
-            resp = resp.model_copy(update={"sent_to_llm": []})  # answered without an LLM
-        return resp.model_copy(update={"safety": safety}) if safety else resp
+            resp = safety_response(question, self.answerer.mode, safety)
+        else:
+            resp = self._answer(user_id, question, since, until, on_step or _ignore, show_sent)
+            resp = resp.model_copy(update={"safety": safety}) if safety else resp
+        if show_sent:  # [] when nothing was sent: answered without an LLM
+            sent = [*checked.sent_to_llm, *(resp.sent_to_llm or [])]
+            resp = resp.model_copy(update={"sent_to_llm": sent})
+        return resp
 
     def people(self, user_id: str) -> list[str]:
-        """The people list: names the journal uses for people (capitalised mid-sentence),
-        with the person's own additions and removals (``ingest.people_store``)."""
-        j = self.insight.journal(user_id)
-        vocab = self._vocabulary(user_id, j)
-        derived = {n[:1].upper() + n[1:] for n in vocab.people & vocab.proper}
-        derived |= capitalised_names(j.texts.values())
-        with self.sessions() as session:
-            return UserPeople(session, user_id).apply(sorted(derived))
+        """The people list (``service.ask.people``): what no LLM request carries."""
+        return self.journal_people.names(user_id)
 
     def edit_people(self, user_id: str, add: list[str], remove: list[str]) -> list[str]:
-        with self.sessions() as session:
-            UserPeople(session, user_id).edit(add, remove)
-            session.commit()
-        return self.people(user_id)
+        return self.journal_people.edit(user_id, add, remove)
 
     def check_question(self, question: str) -> None:
         """Not longer than ``TRUSTLENS_MAX_QUESTION_CHARS``, not blank (``Invalid``)."""
@@ -183,7 +180,7 @@ class AskService:
         through the retrieval chain. Every answer is checked by the grounding checker."""
         j = self.insight.journal(user_id)
         period, text = _period(question, j, since, until)
-        plan = plan_question(text, self._vocabulary(user_id, j))
+        plan = plan_question(text, self.journal_people.vocabulary(user_id, j.texts.values()))
         public = AskPlan(
             kind=plan.kind,
             since=period.since,
@@ -216,17 +213,6 @@ class AskService:
                 resp = _grounded(question, self.answerer.mode, drafted, j, period)
                 on_step({"step": "check"})
         return resp.model_copy(update={"plan": public})
-
-    def _vocabulary(self, user_id: str, j: Journal) -> JournalVocabulary:
-        """The journal's words and people, built once per revision of the store (a new
-        or changed entry bumps it, so no process ever plans with a stale vocabulary)."""
-        key = (user_id, self.retrievers.revision(user_id))
-        vocab = self._vocabularies.get(key)
-        if vocab is None:
-            vocab = JournalVocabulary.from_texts(j.texts.values())
-            self._vocabularies = {k: v for k, v in self._vocabularies.items() if k[0] != user_id}
-            self._vocabularies[key] = vocab
-        return vocab
 
     def _lookup(
         self, user_id: str, question: str, period: Period, show_sent: bool = False

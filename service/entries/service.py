@@ -295,7 +295,7 @@ class EntriesService:
         says; crisis language gets resources and no insight (no follow-ups); a concern
         gets the resources beside the follow-ups."""
         saved = self.save_entry(user_id, id=id, date=date, text=text, tags=tags)
-        safety = self.gate.check(saved.entry.text, "entry")
+        safety = self.gate.check(saved.entry.text, "entry", user_id)
         crisis = safety is not None and safety.level == "crisis"
         followups = [] if crisis else self._followups(user_id, saved.entry.entry_id)
         return WrittenEntry(saved, safety, followups)

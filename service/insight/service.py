@@ -145,7 +145,7 @@ class InsightService:
 
     def reflect(self, user_id: str, situation: str) -> ReflectResponse:
         check_free_text("situation", situation, self.max_situation_chars)
-        safety = self.gate.check(situation, "situation")
+        safety = self.gate.check(situation, "situation", user_id)
         if safety is not None and safety.level == "crisis":  # resources, and no insight
             return ReflectResponse(
                 situation=situation,

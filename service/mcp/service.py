@@ -133,7 +133,7 @@ class McpService:
     ) -> dict[str, Any]:
         body = SearchRequest(query=query, k=k, since=since, until=until)
         self.searcher.check_query(body.query)
-        safety = self.gate.check(query)
+        safety = self.gate.check(query, user_id=user_id)
         if safety is not None and safety.level == "crisis":
             return {"query": query, "hits": [], "safety": safety.model_dump(mode="json")}
         out = self.searcher.search(user_id, body).model_dump(mode="json")

@@ -14,12 +14,17 @@ the classifier alone raised to none. It never lowers a ``crisis`` (found by the 
 or by the classifier's crisis head); an error, a timeout or an unparseable reply leaves
 the offline decision as it was. A v1 prompt's ``{"crisis": true}`` reply still raises.
 
-The text goes to the same endpoint that already receives journal excerpts for answers;
-nothing is logged.
+The text goes to the same endpoint that already receives journal excerpts for answers,
+with every name on the person's people list replaced by the placeholder the answer's
+request uses ("Person A"; ``service.answer.pseudonyms``): the rating is about the
+writer's own state, which no name changes. The offline stages read the text as written.
+What was sent is kept on the opinion (``sent_to_llm``); nothing is logged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -28,6 +33,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
 from prompts import load_prompt
+from service.answer.pseudonyms import Pseudonyms
+from service.answer.sent import Sent, as_sent
 from service.safety.detector import Assessment, Hit
 from service.safety.rules import KINDS, load_rules
 from service.safety.schemas import Level
@@ -35,6 +42,21 @@ from service.safety.schemas import Level
 NEAR = 0.1  # a probability this close below a threshold is a near miss
 CRISIS_FROM = 4  # C-SSRS intent, plan or behaviour
 CONCERN_FROM = 1  # a wish to be dead or more
+
+Names = Callable[[], Sequence[str]]  # the person's people list, read only when asking
+
+
+def no_names() -> Sequence[str]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """The assessment after the second opinion, and the messages the model was sent
+    (``[]`` when it was not asked), names already replaced."""
+
+    assessment: Assessment
+    sent_to_llm: Sent = field(default_factory=list)
 
 
 def classifier_only(a: Assessment) -> bool:
@@ -70,7 +92,7 @@ def rated_level(reply: Any) -> tuple[Level | None, bool]:
 
 class LLMCrisisCheck:
     def __init__(self, chat_model: BaseChatModel, prompt_version: str | None = None):
-        prompt = ChatPromptTemplate.from_messages(
+        self.prompt = prompt = ChatPromptTemplate.from_messages(
             [
                 ("system", load_prompt("safety_check", "system", prompt_version)),
                 ("human", load_prompt("safety_check", "human", prompt_version)),
@@ -81,23 +103,36 @@ class LLMCrisisCheck:
         self.threshold = spec.threshold if spec else 2.0
         self.crisis_threshold = spec.crisis_threshold if spec else 2.0
 
-    def review(self, text: str, a: Assessment) -> Assessment:
+    def review(self, text: str, a: Assessment, names: Names = no_names) -> Assessment:
         """``a``, raised or (a classifier-only concern) lowered when the model says so."""
+        return self.second_opinion(text, a, names).assessment
+
+    def second_opinion(self, text: str, a: Assessment, names: Names = no_names) -> Opinion:
+        """Ask the model about ``text`` when ``a`` is unsure, with ``names`` (called only
+        then: reading the people list costs a query) replaced by placeholders."""
         if not unsure(a, self.threshold, self.crisis_threshold):
-            return a
+            return Opinion(a)
+        inputs = {"text": Pseudonyms(names()).hide(text)}
+        sent = as_sent(self.prompt, inputs)
         try:
-            reply = self.chain.invoke({"text": text})
+            reply = self.chain.invoke(inputs)
         except Exception:  # an unreachable, slow or confused model changes nothing
-            return a
-        level, rated = rated_level(reply)
-        if not rated or level == a.level:
-            return a
-        if level is None:  # lowering: only a concern the classifier alone raised
-            return Assessment(level=None, hits=[], scored=a.scored)
-        if a.level == "crisis" or (a.level == "concern" and level != "crisis"):
-            return a
-        kind = reply.get("kind")
-        if kind not in KINDS:
-            kind = a.hits[0].kind if a.hits else "suicidal"
-        hit = Hit(f"llm:{kind}", str(kind), level, "llm")
-        return Assessment(level=level, hits=[*a.hits, hit], scored=a.scored)
+            return Opinion(a, sent)
+        return Opinion(_decided(a, reply), sent)
+
+
+def _decided(a: Assessment, reply: Any) -> Assessment:
+    """``a`` as the model's reply leaves it: raised, lowered (a concern the classifier
+    alone raised) or, for a reply that rates nothing new, ``a`` itself."""
+    level, rated = rated_level(reply)
+    if not rated or level == a.level:
+        return a
+    if level is None:  # lowering: only a concern the classifier alone raised
+        return Assessment(level=None, hits=[], scored=a.scored)
+    if a.level == "crisis" or (a.level == "concern" and level != "crisis"):
+        return a
+    kind = reply.get("kind")
+    if kind not in KINDS:
+        kind = a.hits[0].kind if a.hits else "suicidal"
+    hit = Hit(f"llm:{kind}", str(kind), level, "llm")
+    return Assessment(level=level, hits=[*a.hits, hit], scored=a.scored)
