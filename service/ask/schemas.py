@@ -76,5 +76,7 @@ class AskResponse(BaseModel):
     sent_to_llm: list[dict[str, str]] | None = Field(
         default=None,
         description="With sent_to_llm in the request: the messages exactly as sent to the "
-        "LLM ({role, content}), names replaced by placeholders; [] when nothing was sent.",
+        "LLM ({role, content}), names replaced by placeholders, request after request "
+        "(the safety check's, when it asked one, then the answer's; each opens with its "
+        "system message); [] when nothing was sent.",
     )
