@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,39 +97,48 @@ def pg_url(pg_database: str) -> Iterator[str]:
     yield pg_database
 
 
+@contextmanager
+def served(
+    cmd: list[str], health: str, log: Path, limit_s: float = 60, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``cmd`` as a real server for the block: started with its output in ``log``, and
+    handed over once ``health`` answers 200; stopped afterwards. One that exits or does
+    not answer within ``limit_s`` raises, with the end of its log (why it did not start)."""
+    import httpx
+
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, **popen)
+        try:
+            deadline = time.time() + limit_s
+            while True:
+                try:
+                    if httpx.get(health, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.time() > deadline:
+                    tail = log.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{Path(cmd[0]).name} did not start: {tail}")
+                time.sleep(0.2)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``chroma run`` server on a free loopback port."""
     exe = shutil.which("chroma") or str(Path(os.sys.executable).parent / "chroma")
     path = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log = open(path / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    cmd = [exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text()}")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with served(cmd, f"{url}/api/v2/heartbeat", path / "server.log"):
+        yield url
 
 
 # ------------------------------------------------------- an OpenAI-compatible server

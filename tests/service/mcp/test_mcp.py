@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ from ingest.store import get_or_create_user, issue_api_key
 from service.app import create_app
 from service.container import Container
 from service.settings import Settings
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, served
 from tests.service.cli.test_cli import EXE, JOURNAL, maya_entries
 
 pytestmark = pytest.mark.model
@@ -334,42 +332,20 @@ def test_max_quotes_caps_verbatim_text(ben: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def http_server(store: dict[str, Any]) -> Iterator[str]:
     port = free_port()
-    log = open(store["dir"].parent / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            str(EXE),
-            "serve",
-            "--mcp",
-            "--mcp-allow-write",
-            "--mcp-max-quotes",
-            "1000",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env(store["dir"]),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    cmd = [
+        str(EXE),
+        "serve",
+        "--mcp",
+        "--mcp-allow-write",
+        "--mcp-max-quotes",
+        "1000",
+        "--port",
+        str(port),
+    ]
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError((store["dir"].parent / "serve.log").read_text()[-3000:])
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    log = store["dir"].parent / "serve.log"
+    with served(cmd, f"{url}/healthz", log, 120, cwd=ROOT, env=env(store["dir"])):
+        yield url
 
 
 def http_client(url: str, key: str) -> Client:
