@@ -8,7 +8,6 @@ add later are checked too; every column of every row is searched for the user's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,14 +82,6 @@ def walk_delete(c: Container) -> None:
         assert found.json()["hits"] == []
 
 
-@pytest.fixture
-def sqlite_container(tmp_path: Path) -> Iterator[Container]:
-    s = Settings(data_dir=tmp_path / "d", admin_key=ADMIN_KEY)  # type: ignore[arg-type]
-    c = Container(s, embeddings=WordHashEmbeddings())
-    yield c
-    c.close()
-
-
 def test_delete_me_on_sqlite_and_embedded_chroma(sqlite_container: Container) -> None:
     assert sqlite_container.engine.dialect.name == "sqlite"
     assert type(sqlite_container.chroma_client).__name__ == "Client"
@@ -99,22 +90,9 @@ def test_delete_me_on_sqlite_and_embedded_chroma(sqlite_container: Container) ->
 
 @pytest.mark.postgres
 @pytest.mark.chroma_server
-def test_delete_me_on_postgres_and_a_chroma_server(
-    tmp_path: Path, pg_url: str, chroma_server: str
-) -> None:
-    s = Settings(
-        data_dir=tmp_path,
-        database_url=pg_url,
-        chroma_url=chroma_server,
-        chroma_collection=f"delme_{uuid.uuid4().hex[:12]}",
-        admin_key=ADMIN_KEY,  # type: ignore[arg-type]
-    )
-    c = Container(s, embeddings=WordHashEmbeddings())
-    try:
-        assert c.engine.dialect.name == "postgresql"
-        walk_delete(c)
-    finally:
-        c.close()
+def test_delete_me_on_postgres_and_a_chroma_server(server_container: Container) -> None:
+    assert server_container.engine.dialect.name == "postgresql"
+    walk_delete(server_container)
 
 
 @pytest.mark.postgres

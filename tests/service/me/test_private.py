@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -44,66 +43,52 @@ def _import_and_ask(c: Container) -> tuple[dict[str, str], str]:
     return maya, uid
 
 
-def test_nothing_readable_on_disk_sqlite_and_embedded_chroma(tmp_path: Path) -> None:
-    data = tmp_path / "d"
-    c = Container(Settings(data_dir=data, admin_key=ADMIN_KEY), embeddings=WordHashEmbeddings())  # type: ignore[arg-type]
-    try:
-        maya, uid = _import_and_ask(c)
-        assert files_with(data, phrases(TEXTS)) == {}
-        assert files_with(data, phrases(TEXTS, 3)) == {}
-        with c.engine.connect() as conn:
-            sealed = (
-                conn.execute(text("SELECT text FROM entries WHERE user_id = :u"), {"u": uid})
-                .scalars()
-                .all()
-            )
-            wrapped = conn.execute(
-                text("SELECT wrapped FROM user_keys WHERE user_id = :u"), {"u": uid}
-            ).scalar_one()
-        assert sealed and all(s.startswith("tl1:") for s in sealed)
+def test_nothing_readable_on_disk_sqlite_and_embedded_chroma(sqlite_container: Container) -> None:
+    c = sqlite_container
+    data = c.settings.data_dir
+    maya, uid = _import_and_ask(c)
+    assert files_with(data, phrases(TEXTS)) == {}
+    assert files_with(data, phrases(TEXTS, 3)) == {}
+    with c.engine.connect() as conn:
+        sealed = (
+            conn.execute(text("SELECT text FROM entries WHERE user_id = :u"), {"u": uid})
+            .scalars()
+            .all()
+        )
+        wrapped = conn.execute(
+            text("SELECT wrapped FROM user_keys WHERE user_id = :u"), {"u": uid}
+        ).scalar_one()
+    assert sealed and all(s.startswith("tl1:") for s in sealed)
 
-        with TestClient(create_app(container=c)) as client:
-            assert client.delete("/v1/me", headers=maya).status_code == 204
-            assert client.get("/v1/me", headers=maya).status_code == 401
-        with c.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM user_keys")).scalar_one() == 0
-        # Even a copy of the ciphertext kept somewhere cannot be opened: the key is gone,
-        # and no file holds the wrapped key any more (secure_delete, WAL emptied).
-        assert files_with(data, {wrapped.hex()}) == {}
-        assert not any(bytes(wrapped) in p.read_bytes() for p in data.rglob("*") if p.is_file())
-        fresh = Keyring(load_masters(None, data))
-        with c.sessions() as s, pytest.raises(KeyError_):
-            fresh.open(s, uid, sealed[0])
-    finally:
-        c.close()
+    with TestClient(create_app(container=c)) as client:
+        assert client.delete("/v1/me", headers=maya).status_code == 204
+        assert client.get("/v1/me", headers=maya).status_code == 401
+    with c.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM user_keys")).scalar_one() == 0
+    # Even a copy of the ciphertext kept somewhere cannot be opened: the key is gone,
+    # and no file holds the wrapped key any more (secure_delete, WAL emptied).
+    assert files_with(data, {wrapped.hex()}) == {}
+    assert not any(bytes(wrapped) in p.read_bytes() for p in data.rglob("*") if p.is_file())
+    fresh = Keyring(load_masters(None, data))
+    with c.sessions() as s, pytest.raises(KeyError_):
+        fresh.open(s, uid, sealed[0])
 
 
 @pytest.mark.postgres
 @pytest.mark.chroma_server
 def test_nothing_readable_in_a_pg_dump_or_a_chroma_server(
-    tmp_path: Path, pg_url: str, chroma_server: str, tmp_path_factory: pytest.TempPathFactory
+    server_container: Container, pg_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    s = Settings(
-        data_dir=tmp_path,
-        database_url=pg_url,
-        chroma_url=chroma_server,
-        chroma_collection=f"private_{uuid.uuid4().hex[:12]}",
-        admin_key=ADMIN_KEY,  # type: ignore[arg-type]
-    )
-    c = Container(s, embeddings=WordHashEmbeddings())
-    try:
-        _import_and_ask(c)
-        dump = subprocess.run(
-            ["pg_dump", pg_url.replace("+psycopg", "")], capture_output=True, check=True
-        ).stdout
-        assert b"INSERT" in dump or b"COPY" in dump
-        assert not [p for p in phrases(TEXTS) if p.encode() in dump]
-        servers = list(tmp_path_factory.getbasetemp().glob("chroma-server*"))
-        assert servers
-        for d in servers:
-            assert files_with(d, phrases(TEXTS)) == {}
-    finally:
-        c.close()
+    _import_and_ask(server_container)
+    dump = subprocess.run(
+        ["pg_dump", pg_url.replace("+psycopg", "")], capture_output=True, check=True
+    ).stdout
+    assert b"INSERT" in dump or b"COPY" in dump
+    assert not [p for p in phrases(TEXTS) if p.encode() in dump]
+    servers = list(tmp_path_factory.getbasetemp().glob("chroma-server*"))
+    assert servers
+    for d in servers:
+        assert files_with(d, phrases(TEXTS)) == {}
 
 
 def _cite_first_sentence(body: dict[str, Any]) -> str:
