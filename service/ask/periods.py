@@ -19,10 +19,12 @@ search.
 
 Rules (Y = the anchor's year; every period is a closed range of whole days):
 
-* **Seasons** are meteorological, northern hemisphere: spring Mar–May, summer Jun–Aug,
-  autumn/fall Sep–Nov, winter Dec–Feb. A winter belongs to the year of its December:
-  "winter 2023" (also "winter 2023/24", "the winter of last year" when Y is 2024) is
-  2023-12-01..2024-02-29.
+* **Seasons** are meteorological: spring Mar–May, summer Jun–Aug, autumn/fall Sep–Nov,
+  winter Dec–Feb. A winter belongs to the year of its December: "winter 2023" (also
+  "winter 2023/24", "the winter of last year" when Y is 2024) is 2023-12-01..2024-02-29.
+  In a journal written in the southern hemisphere (``southern_hemisphere``: its own
+  season words, read against the months they were written in) every season moves six
+  months: winter is Jun–Aug, summer Dec–Feb and belongs to the year of its December.
 * **"last <season>"** (also "last <month>") is the most recent one that had *ended*
   before the anchor: with the anchor 2024-11-24 "last winter" is Dec 2023–Feb 2024 and
   "last autumn" is Sep–Nov 2023 (autumn 2024 has not ended); with the anchor 2024-09-05
@@ -92,7 +94,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -146,6 +149,8 @@ def _month_words() -> tuple[list[str], list[str]]:
 
 _MONTHS, _MONTH_ABBREVIATIONS = _month_words()
 _SEASON_START = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+# Set by resolve_period for one call: seasons of the southern hemisphere.
+_SOUTH: ContextVar[bool] = ContextVar("southern_hemisphere", default=False)
 _VERBISH = {"may", "march", "fall", "spring"}
 _NUMBER = (
     r"(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
@@ -324,7 +329,10 @@ def _floating(match: re.Match[str]) -> tuple[str, tuple[int, ...]] | None:
     """(kind, key) of the month or season word in ``match``."""
     season = match.groupdict().get("sea")
     if season:
-        return "season", (_SEASON_START[season.lower()],)
+        start = _SEASON_START[season.lower()]
+        if _SOUTH.get():
+            start = (start + 5) % 12 + 1
+        return "season", (start,)
     month = match.group("mon")
     # Only the month number is wanted here (the year is placed by the grammar), so one
     # fixed base keeps the cache to a single entry per spelling.
@@ -634,9 +642,12 @@ def _parse_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
     )
 
 
-def resolve_period(question: str, anchor: dt.date | None) -> Period | None:
+def resolve_period(
+    question: str, anchor: dt.date | None, *, southern: bool = False
+) -> Period | None:
     """The period the question is bounded to, resolved against ``anchor`` (the journal's
-    last entry date; None means today), or None when it names no period.
+    last entry date; None means today), or None when it names no period. ``southern``:
+    seasons of the southern hemisphere (see ``southern_hemisphere``).
 
     See the module docstring for every rule (notably "last <season>": the most recent
     one that ended before the anchor; and a lone month or season word counting as time
@@ -647,6 +658,14 @@ def resolve_period(question: str, anchor: dt.date | None) -> Period | None:
     anchor = anchor or dt.date.today()
     if not _HINT.search(question):
         return None
+    token = _SOUTH.set(southern)
+    try:
+        return _resolve(question, anchor)
+    finally:
+        _SOUTH.reset(token)
+
+
+def _resolve(question: str, anchor: dt.date) -> Period | None:
     skip_to = 0
     for word in _WORD.finditer(question):
         pos = word.start()
@@ -661,6 +680,41 @@ def resolve_period(question: str, anchor: dt.date | None) -> Period | None:
             (since, until), end = found
             return Period(since, until, question[pos:end], pos, end)
     return None
+
+
+# A season word the writer uses about the season they are in: not "next/last/every
+# summer", "in winter", "since the summer" (another season's, or a plan).
+_SEASON_WORD = re.compile(r"\b(summer|winter)\b", re.IGNORECASE)
+_NOT_CURRENT = re.compile(
+    r"\b(?:next|last|every|each|since|in|by|over|during|until|till|previous|following)"
+    r"(?:\s+\w+)?\s*$",
+    re.IGNORECASE,
+)
+_SOUTHERN_SUMMER = (12, 1, 2)
+_SOUTHERN_WINTER = (6, 7, 8)
+
+
+def southern_hemisphere(dated_texts: Iterable[tuple[dt.date, str]]) -> bool:
+    """Whether a journal was written in the southern hemisphere, from its own words: a
+    New Zealander writing "Summer at the shop is mad" in January means December to
+    February by "last summer". Each "summer" or "winter" written in December–February
+    or June–August and not about another season ("next summer", "in winter") is a vote
+    for the hemisphere where that is the season of that month. Southern needs at least
+    two votes and more than the northern ones; anything else (most journals never say)
+    stays northern, the default."""
+    south = north = 0
+    for day, text in dated_texts:
+        if day.month not in _SOUTHERN_SUMMER + _SOUTHERN_WINTER:
+            continue
+        for m in _SEASON_WORD.finditer(text):
+            if _NOT_CURRENT.search(text[max(0, m.start() - 24) : m.start()]):
+                continue
+            summer = m.group(1).lower() == "summer"
+            if summer == (day.month in _SOUTHERN_SUMMER):
+                south += 1
+            else:
+                north += 1
+    return south >= 2 and south > north
 
 
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")

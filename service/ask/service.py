@@ -29,7 +29,7 @@ from service.answer.models import Draft, abstention
 from service.ask.answers import habit, origin, pattern, person, progress
 from service.ask.answers.common import Drafted, Period
 from service.ask.people import JournalPeople
-from service.ask.periods import resolve_period, strip_period
+from service.ask.periods import resolve_period, southern_hemisphere, strip_period
 from service.ask.planner import Plan, plan_question
 from service.ask.schemas import AskPlan, AskResponse, Mode
 from service.errors import check_free_text
@@ -290,6 +290,16 @@ def _ignore(_: dict[str, Any]) -> None:
     return None
 
 
+_SEASONS = re.compile(r"\b(?:spring|summer|autumn|fall|winter)\b", re.IGNORECASE)
+
+
+def _southern(j: Journal) -> bool:
+    """The journal's hemisphere, read only when a question names a season."""
+    return southern_hemisphere(
+        (dt.date.fromisoformat(j.dates[i]), text) for i, text in j.texts.items() if i in j.dates
+    )
+
+
 def _period(
     question: str, j: Journal, since: dt.date | None, until: dt.date | None
 ) -> tuple[Period, str]:
@@ -299,7 +309,8 @@ def _period(
     if since is not None or until is not None:
         return Period(since, until), question
     anchor = max((dt.date.fromisoformat(d) for d in j.dates.values()), default=None)
-    found = resolve_period(question, anchor)
+    southern = _southern(j) if anchor is not None and _SEASONS.search(question) else False
+    found = resolve_period(question, anchor, southern=southern)
     if found is None:
         return Period(), question
     return Period(found.since, found.until), strip_period(question, found)
