@@ -835,7 +835,7 @@ def _no_trace(q: _Question, key: str) -> bool:
     """A soft role with evidence words (a therapist: therapy, counselling, ...) that the
     journal never uses: someone the writer may name only by name, but whose work would
     show. Without such a list a soft role is never missing."""
-    evidence = q.lex.soft_role_evidence.get(key)
+    evidence = q.lex.soft_role_evidence.get(key, ())
     return bool(evidence) and not any(q.vocab.mentions(w) for w in evidence)
 
 

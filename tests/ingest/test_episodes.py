@@ -137,12 +137,6 @@ def test_other_embeddings_get_the_text_variant_and_are_never_called(
     assert fake.calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="episodes v2 (12 writers) misses this hand-written example with the text "
-    "variant (used with embeddings other than MiniLM); a known regression against v1, "
-    "kept as a failing expectation until the detector finds it again",
-)
 def test_text_variant_is_deterministic(fake: WordHashEmbeddings) -> None:
     a = EpisodeDetector(fake, fake.model_name).detect(CANCELLED, spans(CANCELLED))
     b = EpisodeDetector(WordHashEmbeddings(), "word-hash-256").detect(CANCELLED, spans(CANCELLED))
@@ -154,9 +148,9 @@ def test_text_variant_is_deterministic(fake: WordHashEmbeddings) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="episodes v2 (12 writers) misses this hand-written example with the text "
-    "variant (used with embeddings other than MiniLM); a known regression against v1, "
-    "kept as a failing expectation until the detector finds it again",
+    reason="episodes v3 (16 writers) misses this hand-written example with the text "
+    "variant (used with embeddings other than MiniLM), as v2 did; a known regression "
+    "against v1, kept as a failing expectation until the detector finds it again",
 )
 def test_cancelled_dinner(detector: EpisodeDetector) -> None:
     found = detector.detect(CANCELLED, spans(CANCELLED))
@@ -175,9 +169,9 @@ def test_cancelled_dinner(detector: EpisodeDetector) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="episodes v2 (12 writers) misses this hand-written example with the text "
-    "variant (used with embeddings other than MiniLM); a known regression against v1, "
-    "kept as a failing expectation until the detector finds it again",
+    reason="episodes v3 (16 writers) misses this hand-written example with the text "
+    "variant (used with embeddings other than MiniLM), as v2 did; a known regression "
+    "against v1, kept as a failing expectation until the detector finds it again",
 )
 def test_money_not_paid_back(detector: EpisodeDetector) -> None:
     (ep,) = detector.detect(MONEY, spans(MONEY))
