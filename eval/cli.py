@@ -338,15 +338,49 @@ def _rules_only_cssrs() -> dict[str, Any]:
 
 
 @eval_app.command("crisis-train")
-def eval_crisis_train(as_json: JsonOpt = False) -> None:
-    """Retrain the crisis gate's classifier stage, thresholds by cross-validation."""
+def eval_crisis_train(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for classifier.json and training.json "
+            "(default: the shipped prompts/models/crisis/<latest>).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrain the crisis gate's classifier stage: both crisis heads cross-validated on
+    the C-SSRS dev posts and the journals, thresholds from that curve (policy in
+    eval/crisis_train.py); every figure goes to eval/results/crisis-train-*.json."""
     from eval.crisis_train import train
 
-    info = train()
-    if as_json:
-        print(json.dumps(info))
-    else:
-        out.print(f"trained on {info['examples']} examples; weights: {info['path']}")
+    info = train(out_dir)
+    conf = {"recipe": "eval/crisis_train.py (v2: C-SSRS dev + journals, grouped folds)"}
+    table = Table(
+        "crisis head from",
+        "threshold",
+        "crisis thr",
+        "L>=2 res",
+        "L>=4 crisis",
+        "L0 crisis",
+        "ED any",
+        "ED crisis",
+        "journal max concern",
+    )
+    for name, f in info["tried"].items():
+        c = f["cssrs_dev"]
+        table.add_row(
+            name,
+            str(f["threshold"]),
+            str(f["crisis_threshold"]),
+            _fmt(c["level2_resources_recall"]),
+            _fmt(c["level4_crisis_recall"]),
+            _fmt(c["level0_crisis"]),
+            _fmt(f["ed_dev_false_alarms"]["any"]),
+            _fmt(f["ed_dev_false_alarms"]["crisis"]),
+            str(f["journals"]["max_concern_entries"]),
+        )
+    emit("crisis-train", info, conf, as_json, table)
 
 
 @eval_app.command("tagger-train")

@@ -337,36 +337,73 @@ def _dump(doc: dict[str, Any]) -> str:
 # ----------------------------------------------------------------- v2: real posts
 #
 # Policy (v2, issue 13). The only real crisis writing here is the C-SSRS dev split
-# (733 forum posts with a human severity level, ``eval/datasets/cssrs.py``), so it is
-# cross-validated: ``CSSRS_FOLDS`` folds by the hash in its id; EmpatheticDialogues dev
-# (everyday writing) is cut into the same number of folds by row. Each fold's model is
-# trained on every team file, the sample-journal sentences and the other folds, and the
-# whole gate (patterns first, as at run time) reads the fold left out. Labels:
+# (733 forum posts with a human severity level, ``eval/datasets/cssrs.py``), and the
+# everyday writing the gate must leave alone is the trust journals (``examples/`` and
+# ``eval/datasets/journals/dev``). Both are cross-validated in ``CSSRS_FOLDS`` folds:
+# posts by the hash in their id, journals whole (the i-th journal by name goes to fold
+# i mod ``CSSRS_FOLDS``), so a journal's entries are always read by a model that saw no
+# entry of that journal. EmpatheticDialogues dev is cut into the same folds by row and is
+# read only, never trained on: its licence is non-commercial and the weights ship with
+# the package. Each fold's model is trained on every team file, the other folds' posts
+# and the other folds' journal entries; the whole gate (patterns first, as at run time)
+# reads the fold left out. Labels:
 #
 # - concern head: C-SSRS level >= 1 (a wish to be dead or more) and the team's crisis
-#   rows are positive; level 0 posts, the team's other rows and everyday writing are not;
-# - crisis head: C-SSRS level >= 4 (intent, a plan, or behaviour: an attempt or
-#   preparation, level 6) and the team's crisis rows are positive; level 0 posts, the
-#   team's other rows and everyday writing are not; levels 1-3 are left out of it.
+#   rows are positive; level 0 posts, the team's other rows and journal entries (each
+#   entry whole and each of its sentences, the units the gate reads) are not;
+# - crisis head, from level ``crisis_from``: posts at that level or more and the team's
+#   crisis rows are positive, negatives as above, the levels in between left out. With
+#   ``crisis_from`` 4 it asks "intent, a plan or an attempt?"; with 1 there is no second
+#   head and the concern head's probability is read against a higher threshold. The
+#   acceptance bounds crisis on level 0 only, so "any suicidal content" may be the
+#   better crisis question; both are tried (``CRISIS_FROM_CHOICES``) and the one with the
+#   higher out-of-fold level >= 4 crisis recall at its own thresholds is kept (ties: the
+#   higher level >= 2 resources recall).
 #
 # Thresholds come from the out-of-fold curve, each with a margin under its target (the
 # kept-apart split is measured against the targets, and a fold estimate is noisy):
 # - ``crisis_threshold``: the lowest whose level-0 posts get crisis at most
-#   ``LEVEL0_CRISIS_MAX`` and EmpatheticDialogues dev at most ``ED_CRISIS_MAX``
-#   (the lowest such value finds the most level >= 4 posts);
+#   ``LEVEL0_CRISIS_MAX``, EmpatheticDialogues dev at most ``ED_CRISIS_MAX`` and no
+#   journal entry gets it (the lowest such value finds the most level >= 4 posts);
 # - ``threshold`` (resources beside the answer): the lowest whose EmpatheticDialogues
-#   dev gets any level at most ``ED_ANY_MAX``.
+#   dev gets any level at most ``ED_ANY_MAX`` and no journal more than
+#   ``JOURNAL_CONCERN_MAX`` concern entries. A notice on every other entry of a
+#   journal teaches its writer to ignore notices, so this bound is the one that costs
+#   level >= 2 recall; the trade-off is written out (``curve``) for a reader to see.
 # Every figure at the chosen thresholds is written to ``training.json`` and to
 # ``eval/results/crisis-train-*.json``.
 
 CSSRS_FOLDS = 5
-# EmpatheticDialogues dev is everyday writing the gate must leave alone. Training on it
-# (its licence is CC BY-NC 4.0) is a separate choice from calibrating on it.
-TRAIN_ON_ED = os.environ.get("TRUSTLENS_CRISIS_TRAIN_ON_ED", "1") == "1"
+CRISIS_FROM_CHOICES = (4, 1)
 LEVEL0_CRISIS_MAX = 0.07  # target <= 0.10
 ED_CRISIS_MAX = 0.003  # target <= 0.005
 ED_ANY_MAX = 0.04  # target <= 0.05
+JOURNAL_CONCERN_MAX = 1  # entries per journal (the target), out of fold
 EMBED_CACHE = os.environ.get("TRUSTLENS_EMBED_CACHE")
+
+
+def journal_groups() -> dict[str, list[Example]]:
+    """Every entry of the sample and dev journals as a non-crisis row, by journal: the
+    everyday trust writing the gate kept flagging ("I keep wondering if I am too much for
+    people"). Only ids travel into results, never text."""
+    from eval.crisis_eval import JOURNAL_DIRS
+
+    out: dict[str, list[Example]] = {}
+    for root in JOURNAL_DIRS:
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            source = folder / "journal.jsonl"  # a dev journal's folder holds its labels too
+            entries = [
+                e for r in read_path(source if source.is_file() else folder) for e in r.entries
+            ]
+            out[folder.name] = [
+                Example(f"{folder.name}:{e.id}", e.text, False, "none", False, "journal", 0)
+                for e in entries
+            ]
+    return out
+
+
+def journal_fold(names: Sequence[str], folds: int) -> dict[str, int]:
+    return {name: i % folds for i, name in enumerate(sorted(names))}
 
 
 def _post_rows(posts: Sequence[Post], label: Callable[[Post], bool | None]) -> list[Example]:
@@ -381,61 +418,74 @@ def _post_rows(posts: Sequence[Post], label: Callable[[Post], bool | None]) -> l
 def fit_v2(
     team: Sequence[Example],
     posts: Sequence[Post],
-    ed: Sequence[Example],
-    everyday: Sequence[str],
+    journals: Sequence[Example],
     emb: Embeddings,
     rules: CrisisRules,
     model: str,
+    crisis_from: int,
 ) -> TrainedClassifier:
-    """The two heads (policy above) on one training set."""
-    concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *ed]
-    crisis_rows = [
-        *team,
-        *_post_rows(posts, lambda p: True if p.crisis else False if p.severity == 0 else None),
-        *ed,
-    ]
-    concern = fit(*training_texts(concern_rows, everyday, rules), emb, model)
-    crisis = fit(*training_texts(crisis_rows, everyday, rules), emb, model)
+    """The heads (policy above) on one training set."""
+    concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *journals]
+    concern = fit(*training_texts(concern_rows, (), rules), emb, model)
+    if crisis_from <= 1:
+        return concern  # one head: its probability against both thresholds
+
+    def crisis_label(p: Post) -> bool | None:
+        return True if p.severity >= crisis_from else False if p.severity == 0 else None
+
+    crisis_rows = [*team, *_post_rows(posts, crisis_label), *journals]
+    crisis = fit(*training_texts(crisis_rows, (), rules), emb, model)
     return dataclasses.replace(concern, crisis_head=crisis)
 
 
-Folded = tuple[list[tuple[Post, Assessment]], list[tuple[str, Example, Assessment]]]
+@dataclasses.dataclass
+class OutOfFold:
+    """Every post, EmpatheticDialogues dev situation and journal entry, as the whole gate
+    read it with a model that never saw it (thresholds are replayed with ``level_at``)."""
+
+    posts: list[tuple[Post, Assessment]]
+    ed: list[tuple[str, Example, Assessment]]
+    journals: list[tuple[str, str, Assessment]]  # journal, entry id, assessment
 
 
 def cssrs_cross_validate(
-    emb: Embeddings, rules: CrisisRules, folds: int = CSSRS_FOLDS, train_on_ed: bool = TRAIN_ON_ED
-) -> Folded:
-    """Every C-SSRS dev post and EmpatheticDialogues dev situation, read by the whole
-    gate with a model that never saw it (thresholds are replayed with ``level_at``)."""
+    emb: Embeddings, rules: CrisisRules, crisis_from: int, folds: int = CSSRS_FOLDS
+) -> OutOfFold:
     spec = rules.classifier
     if spec is None:
         raise ValueError("crisis.yaml has no classifier section")
     team = [e for rows in labelled_groups().values() for e in rows]
     posts = load_cssrs("dev")
     ed = everyday_rows("dev")
-    everyday = journal_sentences()
-    out_posts: list[tuple[Post, Assessment]] = []
-    out_ed: list[tuple[str, Example, Assessment]] = []
+    journals = journal_groups()
+    jfold = journal_fold(list(journals), folds)
+    oof = OutOfFold([], [], [])
     for k in range(folds):
         trained = fit_v2(
             team,
             [p for p in posts if fold_of(p.id, folds) != k],
-            [e for i, e in enumerate(ed) if i % folds != k] if train_on_ed else [],
-            everyday,
+            [e for name, rows in journals.items() if jfold[name] != k for e in rows],
             emb,
             rules,
             spec.model,
+            crisis_from,
         )
         fold_rules = _with(rules, trained)
-        out_posts += [
+        oof.posts += [
             (p, assess(p.text, emb, fold_rules)) for p in posts if fold_of(p.id, folds) == k
         ]
-        out_ed += [
+        oof.ed += [
             ("ed-dev", e, assess(e.text, emb, fold_rules))
             for i, e in enumerate(ed)
             if i % folds == k
         ]
-    return out_posts, out_ed
+        oof.journals += [
+            (name, e.id, assess(e.text, emb, fold_rules))
+            for name, rows in journals.items()
+            if jfold[name] == k
+            for e in rows
+        ]
+    return oof
 
 
 def cssrs_levels(
@@ -444,67 +494,138 @@ def cssrs_levels(
     return [(p.severity, a.level_at(threshold, crisis_threshold)) for p, a in posts]
 
 
-def choose_thresholds_v2(folded: Folded) -> tuple[float, float]:
+def journal_counts(
+    oof: OutOfFold, threshold: float, crisis_threshold: float
+) -> dict[str, dict[str, int]]:
+    """Entries per journal given concern and crisis (out of fold)."""
+    out: dict[str, dict[str, int]] = {}
+    for name, _, a in oof.journals:
+        c = out.setdefault(name, {"entries": 0, "concern": 0, "crisis": 0})
+        level = a.level_at(threshold, crisis_threshold)
+        c["entries"] += 1
+        if level is not None:
+            c[level] += 1
+    return out
+
+
+def figures(oof: OutOfFold, threshold: float, crisis_threshold: float) -> dict[str, Any]:
+    """The cross-validated figures at one pair of thresholds (ids and counts, no text)."""
+    per = journal_counts(oof, threshold, crisis_threshold)
+    return {
+        "threshold": threshold,
+        "crisis_threshold": crisis_threshold,
+        "cssrs_dev": cssrs_report(cssrs_levels(oof.posts, threshold, crisis_threshold)),
+        "ed_dev_false_alarms": false_alarms(oof.ed, threshold, crisis_threshold),
+        "journals": {
+            "max_concern_entries": max((c["concern"] for c in per.values()), default=0),
+            "crisis_entries": sum(c["crisis"] for c in per.values()),
+            "per_journal": per,
+        },
+    }
+
+
+def choose_thresholds_v2(oof: OutOfFold) -> tuple[float, float]:
     """The v2 policy above, on the out-of-fold assessments."""
-    posts, ed = folded
-    level0 = [a for p, a in posts if p.severity == 0]
+    level0 = [a for p, a in oof.posts if p.severity == 0]
 
     def crisis_ok(ct: float) -> bool:
         l0 = sum(a.level_at(2.0, ct) == "crisis" for a in level0) / max(len(level0), 1)
         return (
-            l0 <= LEVEL0_CRISIS_MAX and (false_alarms(ed, 2.0, ct)["crisis"] or 0) <= ED_CRISIS_MAX
+            l0 <= LEVEL0_CRISIS_MAX
+            and (false_alarms(oof.ed, 2.0, ct)["crisis"] or 0) <= ED_CRISIS_MAX
+            and not any(a.level_at(2.0, ct) == "crisis" for _, _, a in oof.journals)
+        )
+
+    def concern_ok(t: float, ct: float) -> bool:
+        per = journal_counts(oof, t, ct)
+        return (false_alarms(oof.ed, t, ct)["any"] or 0) <= ED_ANY_MAX and all(
+            c["concern"] <= JOURNAL_CONCERN_MAX for c in per.values()
         )
 
     crisis_threshold = next((t for t in GRID if crisis_ok(t)), GRID[-1])
-    threshold = next(
-        (t for t in GRID if (false_alarms(ed, t, crisis_threshold)["any"] or 0) <= ED_ANY_MAX),
-        GRID[-1],
-    )
+    threshold = next((t for t in GRID if concern_ok(t, crisis_threshold)), GRID[-1])
     return threshold, crisis_threshold
 
 
-def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]:
-    """Cross-validate on the real posts, choose thresholds, fit on everything, write
-    ``classifier.json`` and ``training.json`` into the latest ``prompts/models/crisis``
-    version (or ``out``). Returns the cross-validated figures."""
+def curve(oof: OutOfFold, crisis_threshold: float) -> list[dict[str, Any]]:
+    """Level >= 2 recall against the everyday bounds along the concern threshold, at the
+    chosen crisis threshold: what each notch of the journal bound costs."""
+    rows = []
+    for t in GRID[::5]:
+        f = figures(oof, t, crisis_threshold)
+        rows.append(
+            {
+                "threshold": t,
+                "level2_resources_recall": f["cssrs_dev"]["level2_resources_recall"],
+                "level1_3_resources_recall": f["cssrs_dev"]["level1_3_resources_recall"],
+                "ed_dev_any": f["ed_dev_false_alarms"]["any"],
+                "journal_max_concern_entries": f["journals"]["max_concern_entries"],
+                "journal_concern_entries": sum(
+                    c["concern"] for c in f["journals"]["per_journal"].values()
+                ),
+            }
+        )
+    return rows
+
+
+def _better(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether figures ``a`` beat ``b``: level >= 4 crisis recall, then level >= 2."""
+    ka = (a["cssrs_dev"]["level4_crisis_recall"], a["cssrs_dev"]["level2_resources_recall"])
+    kb = (b["cssrs_dev"]["level4_crisis_recall"], b["cssrs_dev"]["level2_resources_recall"])
+    return bool(ka > kb)
+
+
+def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]:
+    """Cross-validate each crisis head on the real posts and the journals, choose
+    thresholds, keep the better head, fit on everything and write ``classifier.json``
+    and ``training.json`` into ``out`` (a folder; default: the latest
+    ``prompts/models/crisis`` version). Returns every cross-validated figure."""
     rules = load_rules(version)
     spec = rules.classifier
     if spec is None:
         raise ValueError("crisis.yaml has no classifier section")
     emb = CachedEmbeddings(packaged_embeddings(), Path(EMBED_CACHE) if EMBED_CACHE else None)
-    folded = cssrs_cross_validate(emb, rules)
-    emb.save()
-    threshold, crisis_threshold = choose_thresholds_v2(folded)
-    posts, ed_cv = folded
+    tried: dict[str, Any] = {}
+    best: tuple[int, dict[str, Any]] | None = None
+    for crisis_from in CRISIS_FROM_CHOICES:
+        oof = cssrs_cross_validate(emb, rules, crisis_from)
+        emb.save()
+        t, ct = choose_thresholds_v2(oof)
+        fig = figures(oof, t, ct)
+        tried[f"crisis_from_{crisis_from}"] = fig | {"curve": curve(oof, ct)}
+        if best is None or _better(fig, best[1]):
+            best = (crisis_from, fig)
+    assert best is not None
+    crisis_from, chosen = best
     groups = labelled_groups()
     team = [e for rows in groups.values() for e in rows]
-    everyday = journal_sentences()
+    journals = journal_groups()
     all_posts = load_cssrs("dev")
-    ed = everyday_rows("dev") if TRAIN_ON_ED else []
-    trained = fit_v2(team, all_posts, ed, everyday, emb, rules, spec.model)
-    cv_report = {
-        "cssrs_dev": cssrs_report(cssrs_levels(posts, threshold, crisis_threshold)),
-        "ed_dev_false_alarms": false_alarms(ed_cv, threshold, crisis_threshold),
-    }
+    entries = [e for rows in journals.values() for e in rows]
+    trained = fit_v2(team, all_posts, entries, emb, rules, spec.model, crisis_from)
+    emb.save()
+    cv_report = {k: chosen[k] for k in ("cssrs_dev", "ed_dev_false_alarms", "journals")}
     meta = {
         "generated_by": "trustlens eval crisis-train (eval/crisis_train.py); do not edit",
         "trained": dt.date.today().isoformat(),
         "trained_on": {g: len(rows) for g, rows in groups.items()}
         | {
             "cssrs/dev.jsonl (C-SSRS posts, CC BY 4.0, arXiv:2505.13480)": len(all_posts),
-            "empathetic_dialogues/dev.csv (everyday, CC BY-NC 4.0)": len(ed),
-            "examples/ sentences (non-crisis)": len(everyday),
+            "journal entries (examples/, eval/datasets/journals/dev; non-crisis)": len(entries),
             "crisis.yaml prototypes": sum(len(p) for p in spec.prototypes.values()),
         },
         "labels": {
             "concern_head": "C-SSRS level >= 1 and team crisis rows vs level 0, team "
-            "non-crisis rows, everyday writing",
-            "crisis_head": "C-SSRS level >= 4 (intent, plan, attempt or preparation) and "
-            "team crisis rows vs level 0, team non-crisis rows, everyday writing; "
-            "levels 1-3 left out",
+            "non-crisis rows, journal entries and their sentences",
+            "crisis_head": (
+                f"C-SSRS level >= {crisis_from} and team crisis rows vs the same negatives; "
+                f"levels 1-{crisis_from - 1} left out"
+                if crisis_from > 1
+                else "none: the concern head's probability from crisis_threshold"
+            ),
         },
+        "crisis_from": crisis_from,
         "cssrs_folds": CSSRS_FOLDS,
-        "train_on_ed": TRAIN_ON_ED,
         "settings": {
             "C_embedding": C_EMBEDDING,
             "C_tfidf": C_TFIDF,
@@ -512,15 +633,19 @@ def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]
             "level0_crisis_max": LEVEL0_CRISIS_MAX,
             "ed_crisis_max": ED_CRISIS_MAX,
             "ed_any_max": ED_ANY_MAX,
+            "journal_concern_max": JOURNAL_CONCERN_MAX,
         },
         "cross_validation": cv_report,
     }
     trained = dataclasses.replace(
-        trained, threshold=threshold, crisis_threshold=crisis_threshold, meta=meta
+        trained,
+        threshold=chosen["threshold"],
+        crisis_threshold=chosen["crisis_threshold"],
+        meta=meta,
     )
-    # The one assets location of trained models: prompts/models/crisis/<latest version>/.
-    folder = out.parent if out else Path(str(asset_path(ASSET, "classifier.json"))).parent
-    path = out or folder / "classifier.json"
+    folder = out or Path(str(asset_path(ASSET, "classifier.json"))).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "classifier.json"
     path.write_text(_dump(trained.to_json()), encoding="utf-8")
     training = {
         k: v
@@ -528,43 +653,38 @@ def train(version: str | None = None, out: Path | None = None) -> dict[str, Any]
         if k not in ("embedding", "tfidf", "mix", "crisis_head")
     }
     (folder / "training.json").write_text(json.dumps(training, indent=1) + "\n", encoding="utf-8")
-    return {
-        "path": str(path),
-        "threshold": threshold,
-        "crisis_threshold": crisis_threshold,
-        "cross_validation": cv_report,
-    }
+    return {"path": str(path), "crisis_from": crisis_from, "chosen": chosen, "tried": tried}
 
 
 def cssrs_scores(embeddings: Embeddings | None = None) -> dict[str, Any]:
     """The gate on the C-SSRS dev posts: cross-validated (``CSSRS_FOLDS`` folds, the
     shipped recipe and thresholds) when the shipped model was trained on them, else read
     directly (a model that never saw them). Ids and levels only, never text."""
-    import os
-
     rules = load_rules()
     trained = rules.classifier.trained if rules.classifier else None
     folds = int(trained.meta.get("cssrs_folds") or 0) if trained else 0
     if embeddings is None:
         embeddings = packaged_embeddings()
+    extra: dict[str, Any] = {}
     if folds and trained is not None:
-        cache = os.environ.get("TRUSTLENS_EMBED_CACHE")
-        emb = CachedEmbeddings(embeddings, Path(cache) if cache else None)
-        posts, ed = cssrs_cross_validate(
-            emb, rules, folds, bool(trained.meta.get("train_on_ed", False))
-        )
+        emb = CachedEmbeddings(embeddings, Path(EMBED_CACHE) if EMBED_CACHE else None)
+        crisis_from = int(trained.meta.get("crisis_from") or 4)
+        oof = cssrs_cross_validate(emb, rules, crisis_from, folds)
         emb.save()
         t, ct = trained.threshold, trained.crisis_threshold
-        levels = [(p.severity, a.level_at(t, ct)) for p, a in posts]
-        ids = [(p.id, lv) for (p, _), (_, lv) in zip(posts, levels, strict=True)]
+        levels = cssrs_levels(oof.posts, t, ct)
+        ids = [(p.id, lv) for (p, _), (_, lv) in zip(oof.posts, levels, strict=True)]
         how = f"cross-validated, {folds} folds by id hash; shipped recipe and thresholds"
-        extra = {"ed_dev_out_of_fold_false_alarms": false_alarms(ed, t, ct)}
+        fig = figures(oof, t, ct)
+        extra = {
+            "ed_dev_out_of_fold_false_alarms": fig["ed_dev_false_alarms"],
+            "journals_out_of_fold": fig["journals"],
+        }
     else:
         got = [(p, assess(p.text, embeddings, rules).level) for p in load_cssrs("dev")]
         levels = [(p.severity, lv) for p, lv in got]
         ids = [(p.id, lv) for p, lv in got]
         how = "direct: the shipped model never saw these posts"
-        extra = {}
     report = cssrs_report(levels)
     return {
         "summary": {k: v for k, v in report.items() if k != "by_level"} | {"how": how},

@@ -575,3 +575,41 @@ def test_cssrs_report_counts_recall_by_level_and_false_alarms() -> None:
     assert r["level4_crisis_recall"] == 0.5 and r["level4_crisis_precision"] == 0.5
     assert r["by_level"]["2"] == {"n": 2, "resources_shown": 0.5, "crisis": 0.0}
     assert "text" not in json.dumps(r)
+
+
+def test_journals_fall_whole_into_one_fold() -> None:
+    """A journal's entries are read out of fold by a model that saw none of its entries."""
+    from eval.crisis_train import journal_fold, journal_groups
+
+    groups = journal_groups()
+    assert {"maya", "theo", "ha", "mt"} <= set(groups) and len(groups) >= 18
+    folds = journal_fold(list(groups), 5)
+    assert set(folds.values()) == set(range(5))
+    assert all(
+        e.id.startswith(f"{name}:") and not e.crisis for name in groups for e in groups[name]
+    )
+
+
+def test_v2_thresholds_keep_every_journal_under_its_concern_bound() -> None:
+    """The policy: the crisis threshold is the lowest that spares level 0, ED and the
+    journals; the concern threshold the lowest that leaves each journal one concern."""
+    from eval.crisis_eval import Example
+    from eval.crisis_train import OutOfFold, choose_thresholds_v2, figures
+    from eval.datasets.cssrs import Post
+    from service.safety.detector import Assessment, Scored
+
+    def unit(p: float, pc: float = -1.0) -> Assessment:
+        return Assessment(level=None, scored=[Scored(p, False, "crisis", "", "suicidal", pc)])
+
+    posts = [(Post(f"p-{i:x}", "", 0), unit(0.3, 0.2)) for i in range(20)]
+    posts += [(Post(f"q-{i:x}", "", 5), unit(0.9, 0.8)) for i in range(10)]
+    ed = [("ed-dev", Example("e1", "", False, "none", False, "ed-dev", 0), unit(0.1, 0.1))]
+    journals = [("j1", f"a{i}", unit(0.5 if i < 2 else 0.2, 0.3)) for i in range(10)]
+    journals += [("j2", f"b{i}", unit(0.6 if i < 1 else 0.2, 0.1)) for i in range(10)]
+    t, ct = choose_thresholds_v2(OutOfFold(posts, ed, journals))
+    assert ct == 0.31  # above every level-0 post and journal entry's crisis probability
+    assert t == 0.51  # j1's two entries at 0.5 would be two concerns; j2's one is allowed
+    f = figures(OutOfFold(posts, ed, journals), t, ct)
+    assert f["journals"]["per_journal"]["j1"] == {"entries": 10, "concern": 0, "crisis": 0}
+    assert f["journals"]["max_concern_entries"] == 1
+    assert f["cssrs_dev"]["level4_crisis_recall"] == 1.0
