@@ -75,6 +75,12 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
         ("My husband broke my wrist.", "danger"),
         ("I'm terrified he's going to kill me.", "danger"),
         ("He said next time he'll use the knife.", "danger"),
+        # v3 keeps these while the everyday uses below are dropped
+        ("I just want to sleep forever.", "suicidal"),
+        ("I want to close my eyes and sleep forever.", "suicidal"),
+        ("He dragged me into the bedroom.", "danger"),
+        ("He keeps showing up at my work.", "danger"),
+        ("I cut myself on purpose last night.", "self_harm"),
     ],
 )
 def test_crisis_phrasings_are_crisis(text: str, kind: str) -> None:
@@ -99,6 +105,13 @@ def test_crisis_phrasings_are_crisis(text: str, kind: str) -> None:
         "I'm afraid he'll leave me like everyone else.",
         "I was scared to death when the dog ran at me.",
         "What do I usually do when I feel betrayed?",
+        # v3, from the dev journals' everyday writing: a text after a long shift, an
+        # outing, one's thoughts, and "on purpose" in a clause of its own
+        "Truck clean, drawer counted. Going to sleep forever.",
+        "I could sleep forever after that shift.",
+        "Mina dragged me to the market again, which I moan about and then enjoy.",
+        "My ex keeps showing up in my dreams.",
+        "The birthday really hurt and I went quiet on purpose to see if he'd notice.",
     ],
 )
 def test_idioms_and_everyday_trust_writing_are_not_flagged(text: str) -> None:
@@ -172,7 +185,7 @@ def test_safety_messages_and_resources_fit_the_kind() -> None:
 
 def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     rules = load_rules()
-    assert rules.version == 2
+    assert rules.version == 3
     assert {p.kind for p in rules.patterns} == set(KINDS)
     assert len({p.id for p in rules.patterns}) == len(rules.patterns)
     assert rules.classifier is not None
