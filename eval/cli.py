@@ -300,7 +300,7 @@ def _eval_crisis_other(split: str, rules_only: bool, as_json: bool) -> None:
     emb = None if rules_only else packaged_embeddings()
     conf = config("dev", rules_only) | {"split": split}
     if split == "journals":
-        result = journal_report(emb)
+        result = journal_report(_cached(emb))
         conf["dataset"] = "examples/, eval/datasets/journals/dev/, journal_dev.json"
         table = Table(
             "journal", "entries", "crisis", "concern", "questions", "q crisis", "q concern"
@@ -326,6 +326,20 @@ def _eval_crisis_other(split: str, rules_only: bool, as_json: bool) -> None:
     for k, v in result["summary"].items():
         table.add_row(k, "", str(v), "")
     emit(f"crisis-{split}", result, conf, as_json, table)
+
+
+def _cached(emb: Any) -> Any:
+    """``emb`` through the disk cache of ``TRUSTLENS_EMBED_CACHE`` when it is set (a path
+    outside the repository; vectors keyed by a hash of the text, never the text)."""
+    import os
+
+    from eval.crisis_train import CachedEmbeddings
+
+    path = os.environ.get("TRUSTLENS_EMBED_CACHE")
+    if emb is None or not path:
+        return emb
+    cached = CachedEmbeddings(emb, Path(path))
+    return cached
 
 
 def _rules_only_cssrs() -> dict[str, Any]:

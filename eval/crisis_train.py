@@ -351,6 +351,8 @@ def _dump(doc: dict[str, Any]) -> str:
 # - concern head: C-SSRS level >= 1 (a wish to be dead or more) and the team's crisis
 #   rows are positive; level 0 posts, the team's other rows and journal entries (each
 #   entry whole and each of its sentences, the units the gate reads) are not;
+#   The concern head reads the whole text (``CONCERN_WHOLE``): its sentences together,
+#   not each alone; the crisis head still reads every sentence and the whole.
 # - crisis head, from level ``crisis_from``: posts at that level or more and the team's
 #   crisis rows are positive, negatives as above, the levels in between left out. With
 #   ``crisis_from`` 4 it asks "intent, a plan or an attempt?"; with 1 there is no second
@@ -374,6 +376,10 @@ def _dump(doc: dict[str, Any]) -> str:
 # ``eval/results/crisis-train-*.json``.
 
 CSSRS_FOLDS = 5
+# Concern from the whole text only (crisis still from any sentence). Out of fold, at the
+# journal bound, the one-per-sentence reading showed resources on 0.852 of level >= 2
+# posts and the whole-text reading on 0.898 (exploration on 2026-12-01, mix 0.5).
+CONCERN_WHOLE = True
 CRISIS_FROM_CHOICES = (4, 1)
 LEVEL0_CRISIS_MAX = 0.07  # target <= 0.10
 ED_CRISIS_MAX = 0.003  # target <= 0.005
@@ -427,6 +433,7 @@ def fit_v2(
     """The heads (policy above) on one training set."""
     concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *journals]
     concern = fit(*training_texts(concern_rows, (), rules), emb, model)
+    concern = dataclasses.replace(concern, concern_whole=CONCERN_WHOLE)
     if crisis_from <= 1:
         return concern  # one head: its probability against both thresholds
 
@@ -625,6 +632,7 @@ def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]
             ),
         },
         "crisis_from": crisis_from,
+        "concern_units": "whole" if CONCERN_WHOLE else "each",
         "cssrs_folds": CSSRS_FOLDS,
         "settings": {
             "C_embedding": C_EMBEDDING,

@@ -43,6 +43,10 @@ class TrainedClassifier:
     # level 4 or more), so "resources" and "answer replaced" are two questions; without
     # it the one probability is compared with both thresholds (v1).
     crisis_head: TrainedClassifier | None = None
+    # v2 recipe: concern is read from the whole text only (its sentences together), not
+    # from any one sentence; crisis still from any. Out of fold on the dev journals, short
+    # fragments ("the key's been on my keyring since last week") raised most concerns.
+    concern_whole: bool = False
     _vec: Any = field(default=None, compare=False, repr=False)
 
     def proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
@@ -69,6 +73,8 @@ class TrainedClassifier:
 
     def to_json(self) -> dict[str, Any]:
         head = {"crisis_head": self.crisis_head.to_json()} if self.crisis_head else {}
+        if self.concern_whole:
+            head["concern_units"] = "whole"
         return {
             "model": self.model,
             **self.meta,
@@ -94,7 +100,7 @@ class TrainedClassifier:
     def from_json(cls, doc: dict[str, Any]) -> TrainedClassifier:
         terms: dict[str, list[float]] = doc["tfidf"]["terms"]
         known = {"model", "threshold", "crisis_threshold", "mix", "embedding", "tfidf"}
-        known |= {"crisis_head"}
+        known |= {"crisis_head", "concern_units"}
         head = doc.get("crisis_head")
         return cls(
             model=str(doc["model"]),
@@ -110,6 +116,7 @@ class TrainedClassifier:
             crisis_threshold=float(doc["crisis_threshold"]),
             meta={k: v for k, v in doc.items() if k not in known},
             crisis_head=cls.from_json(head) if head else None,
+            concern_whole=doc.get("concern_units") == "whole",
         )
 
 

@@ -52,6 +52,7 @@ class Scored:
     why: str
     kind: str  # the nearest prototype's kind
     pc: float = -1.0  # the crisis head's probability (v2 models); -1: none, ``p`` serves
+    gives_concern: bool = True  # False: a sentence of a model that reads concern whole
 
     @property
     def p_crisis(self) -> float:
@@ -66,7 +67,7 @@ class Scored:
         if self.question:
             return "concern" if sure else None
         if not sure:
-            return "concern" if self.p >= threshold else None
+            return "concern" if self.p >= threshold and self.gives_concern else None
         # v1 (one probability): crisis needs both; v2: the crisis head alone decides
         # the band, resources are then shown whatever the concern head says.
         return self.cue
@@ -240,7 +241,9 @@ def _classify(
         # The joined unit is not one sentence, so it cannot "open like a question".
         question = not whole and bool(rules.question.search(unit))
         pc = float(pcs[i]) if pcs is not None else -1.0
-        out.append(Scored(float(probs[i]), question, cue, why, kind, pc))
+        # The whole text is the joined unit, or the one sentence there is.
+        concern = not trained.concern_whole or whole or len(units) == 1
+        out.append(Scored(float(probs[i]), question, cue, why, kind, pc, concern))
     return out
 
 

@@ -626,3 +626,29 @@ def test_v2_thresholds_keep_every_journal_under_its_concern_bound() -> None:
     assert f["journals"]["per_journal"]["j1"] == {"entries": 10, "concern": 0, "crisis": 0}
     assert f["journals"]["max_concern_entries"] == 1
     assert f["cssrs_dev"]["level4_crisis_recall"] == 1.0
+
+
+def test_a_whole_text_model_gives_concern_from_the_whole_only() -> None:
+    """v2 recipe: one odd sentence of a long entry no longer raises concern alone; the
+    whole text still may, and any sentence may still reach crisis."""
+    from service.safety.detector import Assessment, Scored
+
+    sentence = Scored(0.8, False, "crisis", "", "suicidal", 0.2, gives_concern=False)
+    whole = Scored(0.3, False, "crisis", "", "suicidal", 0.2)
+    assert Assessment(level=None, scored=[sentence, whole]).level_at(0.5, 0.9) is None
+    assert Assessment(level=None, scored=[sentence, whole]).level_at(0.25, 0.9) == "concern"
+    sure = Scored(0.8, False, "crisis", "", "suicidal", 0.95, gives_concern=False)
+    assert Assessment(level=None, scored=[sure, whole]).level_at(0.5, 0.9) == "crisis"
+
+
+def test_concern_units_round_trip_through_the_model_file() -> None:
+    import dataclasses
+
+    from eval.crisis_train import fit, training_texts
+    from service.safety.classifier import TrainedClassifier
+
+    rows = [r for r in load_dataset() if r.split == "dev"][:40]
+    trained = fit(*training_texts(rows, ["we had tea"], load_rules()), WordHashEmbeddings(), "x")
+    whole = dataclasses.replace(trained, concern_whole=True)
+    assert TrainedClassifier.from_json(json.loads(json.dumps(whole.to_json()))).concern_whole
+    assert not TrainedClassifier.from_json(trained.to_json()).concern_whole
