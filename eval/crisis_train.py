@@ -366,7 +366,8 @@ def _dump(doc: dict[str, Any]) -> str:
 # kept-apart split is measured against the targets, and a fold estimate is noisy):
 # - ``crisis_threshold``: the lowest whose level-0 posts get crisis at most
 #   ``LEVEL0_CRISIS_MAX``, EmpatheticDialogues dev at most ``ED_CRISIS_MAX`` and no
-#   journal entry gets it (the lowest such value finds the most level >= 4 posts);
+#   journal entry gets it from the classifier (the lowest such value finds the most
+#   level >= 4 posts; a crisis the patterns give is reported, no threshold removes it);
 # - ``threshold`` (resources beside the answer): the lowest whose EmpatheticDialogues
 #   dev gets any level at most ``ED_ANY_MAX`` and no journal more than
 #   ``JOURNAL_CONCERN_MAX`` concern entries. A notice on every other entry of a
@@ -385,6 +386,9 @@ LEVEL0_CRISIS_MAX = 0.07  # target <= 0.10
 ED_CRISIS_MAX = 0.003  # target <= 0.005
 ED_ANY_MAX = 0.04  # target <= 0.05
 JOURNAL_CONCERN_MAX = 1  # entries per journal (the target), out of fold
+# Crisis sits near the top of the probability scale on real posts, so its grid goes on
+# past 0.95 in finer steps (a level-0 post at 0.97 is common).
+CRISIS_GRID = GRID + tuple(round(0.955 + 0.005 * i, 3) for i in range(9)) + (0.998, 0.999)
 EMBED_CACHE = os.environ.get("TRUSTLENS_EMBED_CACHE")
 
 
@@ -526,6 +530,9 @@ def figures(oof: OutOfFold, threshold: float, crisis_threshold: float) -> dict[s
         "journals": {
             "max_concern_entries": max((c["concern"] for c in per.values()), default=0),
             "crisis_entries": sum(c["crisis"] for c in per.values()),
+            "crisis_entries_from_patterns": sorted(
+                i for _, i, a in oof.journals if a.level_at(2.0, 2.0) == "crisis"
+            ),
             "per_journal": per,
         },
     }
@@ -540,7 +547,10 @@ def choose_thresholds_v2(oof: OutOfFold) -> tuple[float, float]:
         return (
             l0 <= LEVEL0_CRISIS_MAX
             and (false_alarms(oof.ed, 2.0, ct)["crisis"] or 0) <= ED_CRISIS_MAX
-            and not any(a.level_at(2.0, ct) == "crisis" for _, _, a in oof.journals)
+            # a crisis the patterns give is no threshold's doing (reported apart)
+            and not any(
+                a.level_at(2.0, ct) == "crisis" != a.level_at(2.0, 2.0) for _, _, a in oof.journals
+            )
         )
 
     def concern_ok(t: float, ct: float) -> bool:
@@ -549,7 +559,7 @@ def choose_thresholds_v2(oof: OutOfFold) -> tuple[float, float]:
             c["concern"] <= JOURNAL_CONCERN_MAX for c in per.values()
         )
 
-    crisis_threshold = next((t for t in GRID if crisis_ok(t)), GRID[-1])
+    crisis_threshold = next((t for t in CRISIS_GRID if crisis_ok(t)), CRISIS_GRID[-1])
     threshold = next((t for t in GRID if concern_ok(t, crisis_threshold)), GRID[-1])
     return threshold, crisis_threshold
 
