@@ -72,7 +72,9 @@ class TrainedClassifier:
         return self._vec.transform(list(texts))
 
     def to_json(self) -> dict[str, Any]:
-        head = {"crisis_head": self.crisis_head.to_json()} if self.crisis_head else {}
+        head: dict[str, Any] = (
+            {"crisis_head": self.crisis_head.to_json()} if self.crisis_head else {}
+        )
         if self.concern_whole:
             head["concern_units"] = "whole"
         return {
