@@ -678,10 +678,16 @@ def _resolve(question: str, anchor: dt.date) -> Period | None:
         found = _parse_at(question, pos, anchor)
         if found is not None:
             (since, until), end = found
+            if _POSSESSIVE_AFTER.match(question, end):
+                # "was last year's programme a blip?": the time names the programme,
+                # it does not bound the question
+                skip_to = end
+                continue
             return Period(since, until, question[pos:end], pos, end)
     return None
 
 
+_POSSESSIVE_AFTER = re.compile(r"['’]s\b")
 # A season word the writer uses about the season they are in: not "next/last/every
 # summer", "in winter", "since the summer" (another season's, or a plan).
 _SEASON_WORD = re.compile(r"\b(summer|winter)\b", re.IGNORECASE)

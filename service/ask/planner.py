@@ -672,6 +672,25 @@ def _respell(text: str, lex: _Lexicon) -> str:
     return _WORD.sub(lambda m: lex.chat.get(m.group().lower(), m.group()), text)
 
 
+def _lowered(question: str, lex: _Lexicon) -> str:
+    return _respell(_SPACES.sub(" ", question.replace("’", "'")).strip(), lex).lower()
+
+
+def tells_let_down(question: str) -> bool:
+    """Whether the question names being let down anywhere ("who let me down last winter
+    and what did I do about it?"), not only in a habit question's situation."""
+    lex = lexicon()
+    return _any(lex.let_down, _lowered(question, lex))
+
+
+def asks_what_i_did(question: str) -> bool:
+    """Whether the question asks what the writer did or how they took something ("what
+    did I do last autumn when things fell apart at the practice?"): over one period, a
+    question about the writer's own responses, whatever the situation."""
+    lex = lexicon()
+    return _any(lex.kinds["habit_past"], _lowered(question, lex))
+
+
 def _new_question(text: str, vocab: JournalVocabulary, lex: _Lexicon) -> _Question:
     toks = _tokens(text, lex.words["titles"])
     # Capitals tell names only in ordinary writing: not in ALL CAPS or Title Case, where
@@ -1004,4 +1023,14 @@ def _search_text(q: _Question) -> str:
     return " ".join(kept) or q.text
 
 
-__all__ = ["KINDS", "LET_DOWN", "JournalVocabulary", "Kind", "Plan", "lexicon", "plan_question"]
+__all__ = [
+    "KINDS",
+    "LET_DOWN",
+    "JournalVocabulary",
+    "Kind",
+    "Plan",
+    "asks_what_i_did",
+    "lexicon",
+    "plan_question",
+    "tells_let_down",
+]

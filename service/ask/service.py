@@ -6,6 +6,7 @@ check is the last step for every answerer, so nothing unbacked leaves this chain
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from service.ask.answers import habit, origin, pattern, person, progress
 from service.ask.answers.common import Drafted, Period
 from service.ask.people import JournalPeople
 from service.ask.periods import resolve_period, southern_hemisphere, strip_period
-from service.ask.planner import Plan, plan_question
+from service.ask.planner import LET_DOWN, Plan, asks_what_i_did, plan_question, tells_let_down
 from service.ask.schemas import AskPlan, AskResponse, Mode
 from service.errors import check_free_text
 from service.insight.habits import habit_answer, past_present_answer
@@ -196,7 +197,7 @@ class AskService:
                 user_id, question, period, show_sent
             )
         else:
-            drafted = _draft(j, plan, period)
+            drafted = _draft(j, plan, period) or _bounded_lookup(j, plan, period, text)
             if drafted is None:
                 resp = self._lookup(user_id, question, period, show_sent)
                 bounded = period.since is not None or period.until is not None
@@ -329,6 +330,27 @@ def _draft(j: Journal, plan: Plan, period: Period) -> Drafted | None:
     if plan.kind == "pattern" and plan.labels:
         return pattern.answer(j, plan, period)
     return None
+
+
+def _bounded_lookup(j: Journal, plan: Plan, period: Period, text: str) -> Drafted | None:
+    """A look-up bounded by a period is most often a small habit, person or pattern
+    question over that period ("who let me down last winter and what did I do about
+    it?", "what went on with Dario last summer?", "since January, who have I been
+    checking up on?"): its answer is every entry of the period that the journal's
+    structure selects, where retrieval would quote the one or two passages closest to
+    the words. None when it names none of these (retrieval answers it)."""
+    if plan.kind != "lookup" or (period.since is None and period.until is None):
+        return None
+    if tells_let_down(text):
+        found = habit.answer(j, dataclasses.replace(plan, feeling=LET_DOWN), period)
+        if found is not None:
+            return found
+    found = _within_period(j, plan, period)
+    if found is None and asks_what_i_did(text):
+        # "what did I do last autumn when things fell apart?": the writer's responses to
+        # every episode of the period
+        found = habit.answer(j, dataclasses.replace(plan, feeling=None), period)
+    return found
 
 
 def _within_period(j: Journal, plan: Plan, period: Period) -> Drafted | None:

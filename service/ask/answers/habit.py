@@ -14,6 +14,7 @@ from collections import Counter
 
 from ingest.episodes_store import StoredEpisode
 from service.ask.answers.common import Drafted, Period, cite, plural
+from service.ask.answers.person import name_pattern
 from service.ask.planner import Plan
 from service.ask.schemas import BehaviorPublic
 from service.insight.habits import behaviour_phrases, second_person
@@ -24,12 +25,18 @@ MAX_TRIGGER_WORDS = 12
 
 
 def mentions(j: Journal, e: StoredEpisode, names: set[str]) -> bool:
-    """The episode is about one of ``names``: its doer, or its trigger sentence."""
+    """The episode is about one of ``names``: its doer is one of them, or the entry
+    names one and the doer is not someone else by name. Who let the writer down is read
+    from the sentences near the trigger, and in the dev journals it was often unread or
+    a word for the person ("he", "my brother" for Sipho) in just the entries a
+    person-specific habit question is about; a doer read as another name ("Jordan" in a
+    question about Marcus) is that other person's episode even where the entry mentions
+    both."""
     if e.by and e.by.lower() in names:
         return True
-    a, b = e.trigger
-    sentence = j.texts[e.entry_id][a:b].lower()
-    return any(n in sentence.split() or n in sentence for n in names)
+    if e.by and e.by[:1].isupper():
+        return False  # someone else, by name
+    return name_pattern(tuple(names)).search(j.texts[e.entry_id]) is not None
 
 
 def select(j: Journal, plan: Plan, period: Period) -> list[StoredEpisode]:

@@ -471,3 +471,11 @@ def test_every_dev_journals_time_bounded_questions_read_as_the_writer_meant(writ
         if got != want:
             wrong.append(item["id"])
     assert set(wrong) == {q for q in KNOWN_MISREADS if q.startswith(f"{writer}-")}
+
+
+def test_a_time_that_names_a_thing_does_not_bound_the_question() -> None:
+    anchor = D(2025, 3, 10)
+    question = "Have I got any better at this, or was last year's programme a blip?"
+    assert resolve_period(question, anchor) is None
+    found = resolve_period("What did last year's programme do for me since January?", anchor)
+    assert found is not None and found.text == "since January"

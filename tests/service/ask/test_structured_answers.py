@@ -1,0 +1,149 @@
+"""Answers the journal's structure selects, on a small journal built here: a habit
+question about one person counts the episodes of entries that name them (whoever the
+detector took for the doer), and a look-up bounded by a period is answered from every
+entry of that period that its let-down, person or behaviour selects.
+
+The journal and its episodes are written for these tests (no model: the episodes are
+given as stored rows), so the expected citations are exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ingest.episodes_store import StoredEpisode
+from service.ask.answers import habit
+from service.ask.answers.common import Period
+from service.ask.planner import JournalVocabulary, plan_question
+from service.ask.service import _bounded_lookup
+from service.insight.service import Journal
+
+TEXTS = {
+    "e1": "Sipho said he would pay me back on Friday. He did not. I said nothing and "
+    "changed the subject when Mum asked.",
+    "e2": "My brother asked for more money tonight. I checked his messages to Palesa "
+    "twice to see what he told her.",
+    "e3": "Lindiwe cancelled our lunch again. I went quiet on her for the whole week.",
+    "e4": "Nice walk in the park with the dog next door. The weather was lovely today.",
+    "e5": "Lindiwe forgot my birthday this year. I told her straight that it hurt me.",
+    "e6": "Thabo lied to me about the car, and Lindiwe saw it all. I checked his phone "
+    "that night while he slept.",
+}
+DATES = {
+    "e1": "2024-01-10",
+    "e2": "2024-02-03",
+    "e3": "2024-07-01",
+    "e4": "2024-07-20",
+    "e5": "2024-12-02",
+    "e6": "2024-11-01",
+}
+
+
+def _span(entry: str, sentence: str) -> tuple[int, int]:
+    start = TEXTS[entry].index(sentence)
+    return start, start + len(sentence)
+
+
+def _episode(entry: str, by: str | None, trigger: str, response: str, label: str) -> StoredEpisode:
+    return StoredEpisode(
+        entry_id=entry,
+        date=dt.date.fromisoformat(DATES[entry]),
+        family="let_down",
+        by=by,
+        trigger=_span(entry, trigger),
+        response=_span(entry, response),
+        response_label=label,
+        outcome=None,
+        score=0.9,
+    )
+
+
+EPISODES = [
+    _episode(
+        "e1",
+        "Sipho",
+        "He did not.",
+        "I said nothing and changed the subject when Mum asked.",
+        "avoidance",
+    ),
+    # the doer read as the friend he wrote to; the entry says "my brother", never
+    # "Sipho", so a question about Sipho does not count it
+    _episode(
+        "e2",
+        "Palesa",
+        "My brother asked for more money tonight.",
+        "I checked his messages to Palesa twice to see what he told her.",
+        "hypervigilance",
+    ),
+    _episode(
+        "e3",
+        None,
+        "Lindiwe cancelled our lunch again.",
+        "I went quiet on her for the whole week.",
+        "avoidance",
+    ),
+    _episode(
+        "e5",
+        "her",
+        "Lindiwe forgot my birthday this year.",
+        "I told her straight that it hurt me.",
+        "self_trust",
+    ),
+]
+EPISODES.append(
+    # another person by name: not Lindiwe's episode, though the entry names her
+    _episode(
+        "e6",
+        "Thabo",
+        "Thabo lied to me about the car, and Lindiwe saw it all.",
+        "I checked his phone that night while he slept.",
+        "hypervigilance",
+    )
+)
+JOURNAL = Journal(texts=TEXTS, dates=DATES, labels={}, spans={}, episodes=EPISODES)
+VOCAB = JournalVocabulary.from_texts(TEXTS.values())
+
+
+def _cited(drafted: object) -> list[str]:
+    assert drafted is not None
+    return [c.entry_id for c in drafted.citations]  # type: ignore[attr-defined]
+
+
+def test_a_person_habit_counts_episodes_of_entries_naming_them_whoever_the_doer_was() -> None:
+    plan = plan_question("What do I usually do when Lindiwe lets me down?", VOCAB)
+    assert plan.kind == "habit" and plan.people == ("lindiwe",)
+    drafted = habit.answer(JOURNAL, plan, Period())
+    # doers None and "her": the entries name her; e6's doer is Thabo by name
+    assert _cited(drafted) == ["e3", "e5"]
+    plan = plan_question("What do I usually do when Sipho lets me down?", VOCAB)
+    assert _cited(habit.answer(JOURNAL, plan, Period())) == ["e1"]
+
+
+def test_a_bounded_let_down_lookup_counts_the_periods_episodes() -> None:
+    text = "who let me down in the first half of 2024 and what did I do about it?"
+    plan = plan_question(text, VOCAB)
+    assert plan.kind == "lookup"
+    period = Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    drafted = _bounded_lookup(JOURNAL, plan, period, text)
+    assert _cited(drafted) == ["e1", "e2"]
+    assert drafted is not None and drafted.behaviors[0].pattern in ("avoidance", "hypervigilance")
+
+
+def test_a_bounded_person_lookup_cites_every_entry_of_the_period_naming_them() -> None:
+    text = "what went on with Lindiwe in 2024?"
+    plan = plan_question(text, VOCAB)
+    assert plan.kind == "lookup" and plan.people == ("lindiwe",)
+    drafted = _bounded_lookup(
+        JOURNAL, plan, Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), text
+    )
+    assert _cited(drafted) == ["e3", "e6", "e5"]
+
+
+def test_unbounded_lookups_and_other_kinds_are_left_to_retrieval() -> None:
+    text = "what went on with Lindiwe?"
+    plan = plan_question(text, VOCAB)
+    assert _bounded_lookup(JOURNAL, plan, Period(), text) is None
+    text = "what was the weather like in July?"
+    plan = plan_question(text, VOCAB)
+    period = Period(dt.date(2024, 7, 1), dt.date(2024, 7, 31))
+    assert _bounded_lookup(JOURNAL, plan, period, text) is None  # names nothing to select by
