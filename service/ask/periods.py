@@ -48,7 +48,8 @@ Rules (Y = the anchor's year; every period is a closed range of whole days):
   "29 February" is the last leap day before it).
 * **"since X"** runs from the start of X to the anchor ("since September" with the
   anchor 2024-11-24 is 2024-09-01..2024-11-24). "from X on/onwards" is the same.
-  "since New Year" starts on 1 January of the anchor's year; an event told by its time
+  "since New Year" starts on 1 January of the anchor's year, "since Christmas" on the
+  last 25 December on or before the anchor; an event told by its time
   ("since the proposal in January", "since my birthday in May") starts with that time.
 * **Ranges** "between X and Y", "from X to/until/through Y", "in X and/or Y": X's start
   to Y's end. A year on one end applies to the other ("between May and August last year"
@@ -509,7 +510,7 @@ def _point(text: str, pos: int, anchor: dt.date) -> tuple[_Point, int] | None:
 
 _HINT = _rx(
     r"\b(?:" + "|".join(_MONTHS) + r"|spring|summer|autumn|fall|winter|years?|months?"
-    r"|weeks?)\b|\d"
+    r"|weeks?|christmas|xmas)\b|\d"
 )
 _WORD = re.compile(r"\b\w")
 _VETO = _rx(r"(?:the|this)\s+(?:last|past)\s+(?:year|month|week|day)\b")
@@ -521,6 +522,8 @@ _ONWARDS = _rx(r"\s+(?:onwards?\b|on\b(?=\s*(?:[,.;:!?]|$)))")
 _SINCE = _rx(r"(?:ever\s+)?since\s+")
 # "since New Year", "since the new year", "since New Year's Day": from 1 January.
 _NEW_YEAR = _rx(r"(?:the\s+)?new\s+year(?:'s|’s)?(?:\s+day)?\b")
+# "since Christmas", "since Christmas Day", "since xmas": from the last 25 December.
+_CHRISTMAS = _rx(r"(?:christmas|xmas)(?:\s+day)?\b")
 # "since the proposal in January", "since my birthday in May": the event is told by when.
 _SINCE_EVENT = _rx(
     r"(?:the|my|our|his|her|their|that)\s+(?:[\w'’-]+\s+){1,3}?(?:back\s+)?(?:in|on)\s+"
@@ -531,6 +534,7 @@ _WINDOW = _rx(
     r"(?P<n>" + _NUMBER + r")\s+(?P<u>" + _UNIT + r")\b"
 )
 _CUE = _rx(r"(?:in|during|throughout|through|over|(?P<on>on))\s+")
+_OF_YEAR = _rx(r"\s+of\s+(?P<y>(?:19|20)\d\d)(?![\d:])")
 
 
 def _range(p1: _Point, p2: _Point, anchor: dt.date) -> _Span | None:
@@ -587,6 +591,11 @@ def _since_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
         if new_year is not None:
             first = dt.date(anchor.year, 1, 1)
             return (first, anchor), new_year.end()
+        christmas = _CHRISTMAS.match(text, start.end())
+        if christmas is not None:
+            # the last Christmas Day on or before the anchor
+            year = anchor.year if anchor >= dt.date(anchor.year, 12, 25) else anchor.year - 1
+            return (dt.date(year, 12, 25), anchor), christmas.end()
     found = _point(text, start.end(), anchor)
     if found is None and since is not None:
         event = _SINCE_EVENT.match(text, start.end())
@@ -612,6 +621,14 @@ def _window_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None
     if match is None:
         return None
     unit = match.group("u").lower()
+    of_year = _OF_YEAR.match(text, match.end())
+    if of_year is not None and unit.startswith(("month", "week")):
+        # "the last three months of 2023": the end of that year, not a rolling window
+        year = int(of_year.group("y"))
+        parsed = _dp(f"{_count(match.group('n'))} {unit} ago", dt.date(year, 12, 31))
+        if parsed is None:
+            return None
+        return (parsed[0] + dt.timedelta(days=1), dt.date(year, 12, 31)), of_year.end()
     parsed = _dp(f"{_count(match.group('n'))} {unit} ago", anchor)
     if parsed is None:
         return None

@@ -479,3 +479,18 @@ def test_a_time_that_names_a_thing_does_not_bound_the_question() -> None:
     assert resolve_period(question, anchor) is None
     found = resolve_period("What did last year's programme do for me since January?", anchor)
     assert found is not None and found.text == "since January"
+
+
+def test_since_christmas_starts_on_the_last_christmas_day() -> None:
+    found = resolve_period("Since Christmas, have I got any better at asking?", D(2024, 6, 2))
+    assert found is not None and (found.since, found.until) == (D(2023, 12, 25), D(2024, 6, 2))
+    found = resolve_period("since xmas how have i been", D(2024, 12, 30))
+    assert found is not None and (found.since, found.until) == (D(2024, 12, 25), D(2024, 12, 30))
+    assert resolve_period("What did Mum give me for Christmas?", D(2024, 6, 2)) is None
+
+
+def test_the_last_months_of_a_named_year_end_with_that_year() -> None:
+    found = resolve_period("In the last three months of 2023, who let me down?", D(2025, 1, 19))
+    assert found is not None and (found.since, found.until) == (D(2023, 10, 1), D(2023, 12, 31))
+    found = resolve_period("over the last three months, who let me down?", D(2025, 1, 19))
+    assert found is not None and found.until == D(2025, 1, 19)

@@ -510,6 +510,23 @@ def test_negation_and_hyperbole_are_not_flagged(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # being hit by words, news or a realisation: a figure of speech
+        ("Lina saying 'not yet' about moving in hit me so hard. Is it her or the past?", None),
+        ("Hearing that hit me really hard.", None),
+        ("It hit me that he was gone.", None),
+        # being hit by a person stays violence, whatever comes before
+        ("He hit me so hard I fell.", "crisis"),
+        ("He started shouting and hit me so hard I fell.", "crisis"),
+        ("She hit me.", "crisis"),
+    ],
+)
+def test_hit_me_is_violence_only_when_a_person_hits(text: str, level: str | None) -> None:
+    assert assess(text).level == level
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # reported speech: someone else's words
