@@ -498,11 +498,13 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     c = Container(Settings(data_dir=tmp_path / "d"), embeddings=WordHashEmbeddings())
     try:
         with TestClient(create_app(container=c)) as client:
-            c.engine.dispose()
             db = tmp_path / "d" / "trustlens.db"
             for p in tmp_path.glob("d/trustlens.db*"):
                 p.unlink()
             db.mkdir()  # a folder where the database file was: it cannot be opened
+            # Dispose only now: a connection the background indexer opened before the file
+            # went would still read the unlinked file; after this every connection is new.
+            c.engine.dispose()
             r = client.get("/readyz")
             body = assert_problem(r, 503, "Not ready: database down.")
             assert body["checks"]["database"].startswith("down (")
