@@ -28,7 +28,8 @@ Rules (Y = the anchor's year; every period is a closed range of whole days):
 * **"last <season>"** (also "last <month>") is the most recent one that had *ended*
   before the anchor: with the anchor 2024-11-24 "last winter" is Dec 2023–Feb 2024 and
   "last autumn" is Sep–Nov 2023 (autumn 2024 has not ended); with the anchor 2024-09-05
-  "last summer" is Jun–Aug 2024. **"the <season> before last"** is the one before that.
+  "last summer" is Jun–Aug 2024. **"the <season> before last"** is the one before the
+  most recent one that has *started* (asked in a winter, the winter before this one).
 * **A bare or "this" season or month** ("in March", "over the summer", "this spring") is
   the most recent one that *started* on or before the anchor, so it may contain the
   anchor. It keeps its calendar bounds (nothing in the journal lies after the anchor,
@@ -423,7 +424,9 @@ def _before_last(match: re.Match[str], anchor: dt.date) -> _Point | None:
     if floating is None:
         return None
     kind, key = floating
-    last = _latest(kind, key, lambda s: s[1] < anchor, anchor.year)
+    # Counted from the most recent one that has *started*: asked in late August, "the
+    # winter before last" skips the winter now ending (two writers, ke and su, meant that).
+    last = _latest(kind, key, lambda s: s[0] <= anchor, anchor.year)
     return _Point(span=_latest(kind, key, lambda s: s[1] < last[0], anchor.year))
 
 

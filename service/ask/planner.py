@@ -351,7 +351,10 @@ class JournalVocabulary:
         return self.proper - self.people
 
     def spelling(self, norm: str) -> str:
-        """The journal's own spelling of a normalised word (lower-cased)."""
+        """The journal's own spelling of a normalised word (lower-cased); a hyphenated
+        name is spelled part by part ("marc-andre" -> "marc-andré")."""
+        if norm not in self.spellings and "-" in norm:
+            return "-".join(self.spellings.get(p, p) for p in norm.split("-"))
         return self.spellings.get(norm, norm)
 
     def name_like(self, norm: str) -> bool:
@@ -451,6 +454,9 @@ class _VocabularyBuilder:
         if not t.cap:
             self.low_mid[t.norm] += not t.text.isupper()
             return
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if nxt is not None and nxt.cap and _is_role(_role_key(t), self.lex):
+            return  # a title ("Sister Grace", "Uncle Keoni"): not the writer's sister
         self.cap_mid[t.norm] += 1
         if not t.possessive and _after_place_word(toks, i, self.lex, "journal_place_words"):
             self.thing_mid[t.norm] += 1
@@ -471,6 +477,9 @@ class _VocabularyBuilder:
         prev = _before_modifiers(toks, i, lex)
         if prev is not None and prev.norm in ("my", "our", "the"):
             self.owned.add(key)
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if is_role and toks[i].cap and nxt is not None and nxt.cap:
+            return  # a title ("Sister Grace said"), not the writer's sister
         if is_role and _writers_own(prev, lex):
             self.roles.add(key)
 
@@ -835,7 +844,11 @@ def _role(q: _Question, i: int) -> bool:
     if key not in lex.family and not soft and not lex.has("hard_roles", key):
         return False
     nxt = q.toks[i + 1] if i + 1 < len(q.toks) else None
-    if nxt is not None and nxt.cap and q.caps and not nxt.initial:
+    if nxt is not None and (
+        (nxt.cap and q.caps and not nxt.initial)
+        # lowercase ("me and uncle keoni"): the next word is a name the journal uses
+        or (nxt.norm in q.vocab.people and not _is_role(_role_key(nxt), lex))
+    ):
         q.consumed.add(i)  # a title: "Auntie Neela", the name follows
         return True
     if not _writers_own(_before_modifiers(q.toks, i, lex), lex):

@@ -181,7 +181,8 @@ CASES = [
     ("last winter, who let me down?", WINTER_2025, D(2023, 12, 1), D(2024, 2, 29)),
     ("the winter before last", AUTUMN, D(2022, 12, 1), D(2023, 2, 28)),
     ("what happened in the summer before last?", AUTUMN, D(2023, 6, 1), D(2023, 8, 31)),
-    ("the summer before last", SUMMER, D(2022, 6, 1), D(2022, 8, 31)),
+    # asked in a summer: the one before the summer now under way (writers ke and su)
+    ("the summer before last", SUMMER, D(2023, 6, 1), D(2023, 8, 31)),
     ("last summer", SUMMER, D(2023, 6, 1), D(2023, 8, 31)),
     ("last summer", D(2024, 9, 5), D(2024, 6, 1), D(2024, 8, 31)),
     ("what did I do in the summer?", SUMMER, D(2024, 6, 1), D(2024, 8, 31)),
@@ -448,9 +449,8 @@ KNOWN_MISREADS = {
     "bo-q12",
     # "since the proposal in January": the writer means the day of the proposal entry
     "bo-q14",
-    # "the winter before last", asked in January: the writer counts the winter then under
-    # way as the last one; the rule counts only winters that have ended
-    "ke-q16",
+    # "since my birthday": the period starts at the entry that tells of the birthday
+    "ik-q14",
 }
 
 

@@ -322,9 +322,7 @@ def test_index_server_down_for_30s_costs_no_500_and_heals_without_restart(
                 ask = client.post(
                     f"{server.url}/v1/ask", json={"question": f"zq{i - 1}x Rowan"}, headers=key
                 ).json()
-                answers.append(
-                    (ask.get("plan"), [c["entry_id"] for c in ask.get("citations", [])])
-                )
+                answers.append((ask.get("plan"), [c["entry_id"] for c in ask.get("citations", [])]))
                 if f"d{i - 1}" in answers[-1][1]:
                     break
                 time.sleep(1)
