@@ -7,30 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.crypto import KEY_FILE, Keyring, create_key_file, load_masters, new_master
-from ingest.store import UserEntries, UserKey, create_user, make_engine, make_sessions
-from service.db.migrate import ensure_schema
+from ingest.store import UserEntries, UserKey, create_user, make_sessions
 
 D1 = dt.date(2024, 3, 1)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    eng = make_engine(url)
-    ensure_schema(eng)
-    yield eng
-    eng.dispose()
 
 
 def _user(sessions: sessionmaker[Session]) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,24 +44,15 @@ from ingest.store import (
     user_for_api_key,
     vector_to_bytes,
 )
-from service.db.migrate import ensure_schema
 
 D1 = dt.date(2024, 3, 1)
 D2 = dt.date(2024, 3, 2)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A fresh, empty store on SQLite (in tmp_path) or on the PostgreSQL server."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-    engine = make_engine(url)
-    ensure_schema(engine)
-    maker = make_sessions(engine, Keyring([secrets.token_bytes(32)]))
-    yield maker
-    engine.dispose()
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on a fresh, empty store (``engine``: SQLite or PostgreSQL, conftest.py)."""
+    return make_sessions(engine, Keyring([secrets.token_bytes(32)]))
 
 
 def make_users(sessions: sessionmaker[Session], *names: str) -> list[str]:
