@@ -171,3 +171,19 @@ def llm_settings(tmp_path: Path, stub: OpenAIStub, **extra: Any) -> Settings:
         **extra,
     }
     return Settings(**values)
+
+
+@pytest.fixture
+def server_container(tmp_path: Path, pg_url: str, chroma_server: str) -> Iterator[Container]:
+    """The run's PostgreSQL database and Chroma server (a fresh collection), fake
+    embeddings; tests using it carry the ``postgres`` and ``chroma_server`` marks."""
+    s = Settings(
+        data_dir=tmp_path,
+        database_url=pg_url,
+        chroma_url=chroma_server,
+        chroma_collection=f"me_{uuid.uuid4().hex[:12]}",
+        admin_key=ADMIN_KEY,  # type: ignore[arg-type]
+    )
+    c = Container(s, embeddings=WordHashEmbeddings())
+    yield c
+    c.close()

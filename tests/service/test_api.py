@@ -7,7 +7,6 @@ deterministic ``WordHashEmbeddings``; one runs it on PostgreSQL + a Chroma serve
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -588,44 +587,32 @@ def test_startup_indexes_entries_committed_but_not_indexed(container: Container)
 
 @pytest.mark.postgres
 @pytest.mark.chroma_server
-def test_api_on_postgres_and_a_chroma_server(
-    tmp_path: Path, pg_url: str, chroma_server: str, fake_embeddings: WordHashEmbeddings
-) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=pg_url,
-        chroma_url=chroma_server,
-        chroma_collection=f"api_{uuid.uuid4().hex[:12]}",
-        admin_key=ADMIN_KEY,  # type: ignore[arg-type]
-    )
-    c = Container(settings, embeddings=fake_embeddings)
-    try:
-        assert c.engine.dialect.name == "postgresql"
-        assert type(c.chroma_client).__name__ != "PersistentClient"
-        with TestClient(create_app(container=c)) as client:
-            h = new_user(client, "maya")
-            post_entries(client, h, JOURNAL)
-            other = new_user(client, "theo")
-            post_entries(
-                client,
-                other,
-                [{"id": "j1", "date": "2024-01-11", "text": "Theo felt let down by Jonah too."}],
-            )
-            assert client.post("/v1/entries", json=JOURNAL[0], headers=h).json()["status"] == (
-                "unchanged"
-            )
-            got = client.get("/v1/entries/j2", headers=h).json()
-            assert (got["text"], got["indexed"]) == (JOURNAL[1]["text"], True)
-            ans = client.post("/v1/ask", json={"question": LET_DOWN}, headers=h).json()
-            assert ans["abstained"] is False
-            assert [c_["entry_id"] for c_ in ans["citations"]] == ["j1", "j2", "j3"]
-            assert "Theo" not in ans["answer"]
-            assert_grounded(client, h, ans)
-            body = {"question": LET_DOWN, "since": "2024-02-01", "until": "2024-04-30"}
-            ranged = client.post("/v1/ask", json=body, headers=h).json()
-            assert [c_["entry_id"] for c_ in ranged["citations"]] == ["j2"]
-            none = client.post("/v1/ask", json={"question": UNANSWERABLE}, headers=h).json()
-            assert (none["abstained"], none["citations"]) == (True, [])
-            assert_problem(client.get("/v1/entries/s1", headers=other), 404)
-    finally:
-        c.close()
+def test_api_on_postgres_and_a_chroma_server(server_container: Container) -> None:
+    c = server_container
+    assert c.engine.dialect.name == "postgresql"
+    assert type(c.chroma_client).__name__ != "PersistentClient"
+    with TestClient(create_app(container=c)) as client:
+        h = new_user(client, "maya")
+        post_entries(client, h, JOURNAL)
+        other = new_user(client, "theo")
+        post_entries(
+            client,
+            other,
+            [{"id": "j1", "date": "2024-01-11", "text": "Theo felt let down by Jonah too."}],
+        )
+        assert client.post("/v1/entries", json=JOURNAL[0], headers=h).json()["status"] == (
+            "unchanged"
+        )
+        got = client.get("/v1/entries/j2", headers=h).json()
+        assert (got["text"], got["indexed"]) == (JOURNAL[1]["text"], True)
+        ans = client.post("/v1/ask", json={"question": LET_DOWN}, headers=h).json()
+        assert ans["abstained"] is False
+        assert [c_["entry_id"] for c_ in ans["citations"]] == ["j1", "j2", "j3"]
+        assert "Theo" not in ans["answer"]
+        assert_grounded(client, h, ans)
+        body = {"question": LET_DOWN, "since": "2024-02-01", "until": "2024-04-30"}
+        ranged = client.post("/v1/ask", json=body, headers=h).json()
+        assert [c_["entry_id"] for c_ in ranged["citations"]] == ["j2"]
+        none = client.post("/v1/ask", json={"question": UNANSWERABLE}, headers=h).json()
+        assert (none["abstained"], none["citations"]) == (True, [])
+        assert_problem(client.get("/v1/entries/s1", headers=other), 404)
