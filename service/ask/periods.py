@@ -663,11 +663,17 @@ def _parse_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
 
 
 def resolve_period(
-    question: str, anchor: dt.date | None, *, southern: bool = False
+    question: str,
+    anchor: dt.date | None,
+    *,
+    southern: bool = False,
+    journal: Iterable[tuple[dt.date, str]] | None = None,
 ) -> Period | None:
     """The period the question is bounded to, resolved against ``anchor`` (the journal's
     last entry date; None means today), or None when it names no period. ``southern``:
-    seasons of the southern hemisphere (see ``southern_hemisphere``).
+    seasons of the southern hemisphere (see ``southern_hemisphere``). ``journal``: the
+    dated entries, for a period that starts at an event they tell ("since my birthday",
+    ``event_period``), tried when no date expression is found.
 
     See the module docstring for every rule (notably "last <season>": the most recent
     one that ended before the anchor; and a lone month or season word counting as time
@@ -676,13 +682,16 @@ def resolve_period(
     if isinstance(anchor, dt.datetime):
         anchor = anchor.date()
     anchor = anchor or dt.date.today()
-    if not _HINT.search(question):
-        return None
-    token = _SOUTH.set(southern)
-    try:
-        return _resolve(question, anchor)
-    finally:
-        _SOUTH.reset(token)
+    found = None
+    if _HINT.search(question):
+        token = _SOUTH.set(southern)
+        try:
+            found = _resolve(question, anchor)
+        finally:
+            _SOUTH.reset(token)
+    if found is None and journal is not None:
+        found = event_period(question, journal, anchor)
+    return found
 
 
 def _resolve(question: str, anchor: dt.date) -> Period | None:
@@ -762,3 +771,55 @@ def strip_period(question: str, period: Period) -> str:
     if period.start == 0 and question[:1].isupper() and text[:1].islower():
         text = text[0].upper() + text[1:]
     return text
+
+
+# --- periods anchored on an event the journal tells ---------------------------------------
+
+# "since my birthday", "after the move", "since our fight": an event, not a date. Only
+# after since/after and a determiner, so "since January" and "after work" stay with the
+# date rules or with nothing.
+_EVENT = re.compile(
+    r"\b(?P<rel>since|after|ever since)\s+(?:my|our|the|his|her|their)\s+"
+    r"(?P<event>[a-z][a-z'’-]{2,}(?:\s+[a-z][a-z'’-]{2,})?)",
+    re.IGNORECASE,
+)
+# The event's own telling, not a later look back at it ("ever since my birthday ...").
+_LOOKING_BACK = re.compile(r"\b(?:since|after|before)\s+(?:my|our|the|his|her|their)\s*$", re.I)
+_TELLING_GAP = dt.timedelta(days=14)  # one event is told over entries this close together
+
+
+def event_period(
+    question: str, journal: Iterable[tuple[dt.date, str]], anchor: dt.date
+) -> Period | None:
+    """A period that starts at an event the journal tells ("since my birthday": from the
+    entry where the writer's birthday happens, to the anchor), or None.
+
+    The event is found in the journal's own entries, never guessed from the calendar:
+    the entries that mention its words, less those that only look back at it ("ever since
+    my birthday"); of the last telling (mentions no more than two weeks apart, counted
+    back from the latest), the first entry's date starts the period. When the whole
+    phrase is never told its first word is tried alone ("since my birthday party" finds
+    "my birthday")."""
+    m = _EVENT.search(question)
+    if m is None:
+        return None
+    words = m.group("event").lower().split()
+    dated = sorted(journal, key=lambda dt_text: dt_text[0])
+    for n in range(len(words), 0, -1):
+        phrase = re.compile(r"\b" + r"\s+".join(map(re.escape, words[:n])) + r"s?\b", re.I)
+        days = [
+            day
+            for day, text in dated
+            if day <= anchor
+            and any(not _LOOKING_BACK.search(text[: h.start()]) for h in phrase.finditer(text))
+        ]
+        if not days:
+            continue
+        start = days[-1]
+        for day in reversed(days[:-1]):
+            if start - day > _TELLING_GAP:
+                break
+            start = day
+        end = m.start("event") + len(" ".join(m.group("event").split()[:n]))
+        return Period(start, anchor, question[m.start() : end], m.start(), end)
+    return None

@@ -311,7 +311,10 @@ def _period(
         return Period(since, until), question
     anchor = max((dt.date.fromisoformat(d) for d in j.dates.values()), default=None)
     southern = _southern(j) if anchor is not None and _SEASONS.search(question) else False
-    found = resolve_period(question, anchor, southern=southern)
+    dated = (
+        (dt.date.fromisoformat(j.dates[i]), text) for i, text in j.texts.items() if i in j.dates
+    )
+    found = resolve_period(question, anchor, southern=southern, journal=dated)
     if found is None:
         return Period(), question
     return Period(found.since, found.until), strip_period(question, found)

@@ -449,8 +449,6 @@ KNOWN_MISREADS = {
     "bo-q12",
     # "since the proposal in January": the writer means the day of the proposal entry
     "bo-q14",
-    # "since my birthday": the period starts at the entry that tells of the birthday
-    "ik-q14",
 }
 
 
@@ -465,7 +463,7 @@ def test_every_dev_journals_time_bounded_questions_read_as_the_writer_meant(writ
     for item in _questions(writer):
         if item["since"] is None or item.get("kind") != "time_bounded":
             continue
-        period = resolve_period(str(item["question"]), anchor, southern=southern)
+        period = resolve_period(str(item["question"]), anchor, southern=southern, journal=dated)
         got = None if period is None else (period.since, period.until)
         want = (D.fromisoformat(str(item["since"])), D.fromisoformat(str(item["until"])))
         if got != want:
@@ -494,3 +492,43 @@ def test_the_last_months_of_a_named_year_end_with_that_year() -> None:
     assert found is not None and (found.since, found.until) == (D(2023, 10, 1), D(2023, 12, 31))
     found = resolve_period("over the last three months, who let me down?", D(2025, 1, 19))
     assert found is not None and found.until == D(2025, 1, 19)
+
+
+# --- periods that start at an event the journal tells --------------------------------------
+
+EVENT_JOURNAL = [
+    (D(2025, 2, 8), "mom asked what i want for my 16th. she asked why im weird about birthdays"),
+    (D(2025, 3, 14), "its my birthday. 16. dad said hed call tonight for sure"),
+    (D(2025, 3, 22), "birthday dinner a week late bc mom had nights all week"),
+    (D(2025, 5, 2), "ever since my birthday i keep my phone face down"),
+    (D(2025, 6, 1), "we moved to the new flat. the move took all day"),
+    (D(2025, 9, 21), "paddling again"),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "since"),
+    [
+        # the last telling of the birthday (14 and 22 March), not the look back in May
+        ("since my birthday when did i tell noa whats going on", D(2025, 3, 14)),
+        ("what changed after the move?", D(2025, 6, 1)),
+        # the whole phrase first: the dinner was told on the 22nd
+        ("since my birthday dinner, have I called dad?", D(2025, 3, 22)),
+        # its first word alone when the whole phrase is never told
+        ("since my birthday party, have I called dad?", D(2025, 3, 14)),
+    ],
+)
+def test_a_period_can_start_at_an_event_the_journal_tells(question: str, since: D) -> None:
+    period = resolve_period(question, D(2025, 9, 21), journal=EVENT_JOURNAL)
+    assert period is not None
+    assert (period.since, period.until) == (since, D(2025, 9, 21))
+    assert question[period.start : period.end] == period.text
+
+
+def test_an_event_the_journal_never_tells_bounds_nothing() -> None:
+    assert (
+        resolve_period("since my wedding, how are things?", D(2025, 9, 21), journal=EVENT_JOURNAL)
+        is None
+    )
+    # without the journal no event is looked for
+    assert resolve_period("since my birthday, how are things?", D(2025, 9, 21)) is None
