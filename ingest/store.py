@@ -242,6 +242,17 @@ def chunk_texts(
     return texts
 
 
+def entry_versions(sessions: sessionmaker[Session]) -> Callable[[str], dict[str, str]]:
+    """Per entry of a user, a version token for the index's readers (``ingest.vector_index.
+    EntryVersions``): read from hashes and index state only, no text is opened."""
+
+    def versions(user_id: str) -> dict[str, str]:
+        with sessions() as session:
+            return UserEntries(session, user_id).index_versions()
+
+    return versions
+
+
 # ----------------------------------------------------------------------------- users
 
 
@@ -342,6 +353,27 @@ class UserEntries:
             )
             or 0
         )
+
+    def index_versions(self) -> dict[str, str]:
+        """Entry id -> a token that changes whenever the entry's indexed chunks or its
+        text may have: the content hash (the text a hit is cut from) and the index
+        state's hash and time (rewritten in the commit that follows every write of the
+        entry's chunks to the vector index, removed when they are dropped).
+
+        A chunk's hit is its index record (offsets, date) plus ``entry.text[start:end]``;
+        ``Chunk.text_hash`` alone would not do: it describes the committed chunk, while
+        a reader may see the index's records of a write not yet committed."""
+        rows = self.session.execute(
+            select(
+                Entry.entry_id, Entry.content_hash, IndexState.indexed_hash, IndexState.indexed_at
+            )
+            .outerjoin(IndexState, IndexState.entry_pk == Entry.pk)
+            .where(Entry.user_id == self.user_id)
+        )
+        return {
+            eid: f"{content}:{indexed or '-'}:{at.isoformat() if at else '-'}"
+            for eid, content, indexed, at in rows
+        }
 
     def upsert(
         self, entry_id: str, date: dt.date, text: str, tags: Sequence[str], source: str

@@ -46,6 +46,10 @@ def make_chroma_client(url: str | None, path: str | None) -> ClientAPI:
 # (user id, [(entry id, start, end)]) -> the chunks' texts, in order ("" if gone).
 ChunkTexts = Callable[[str, Sequence[tuple[str, int, int]]], list[str]]
 
+# user id -> {entry id: a token that changes whenever that entry's indexed chunks or its
+# text may have changed} (``ingest.store.entry_versions``), read without opening a text.
+EntryVersions = Callable[[str], dict[str, str]]
+
 
 def compact_embedded(path: str | Path) -> None:
     """Rewrite an embedded Chroma's SQLite file so that rows it deleted (old documents,
@@ -118,10 +122,12 @@ class ChromaIndex:
         client: ClientAPI,
         collection_name: str = "trustlens_chunks",
         texts: ChunkTexts | None = None,
+        versions: EntryVersions | None = None,
     ):
         self.client = client
         self.collection_name = collection_name
         self.texts = texts
+        self.versions = versions
         self.collection = self._collection(collection_name)
 
     def _collection(self, name: str) -> Any:
@@ -308,6 +314,45 @@ class ChromaIndex:
             offset += self.page_size
         out.sort(key=lambda h: h.chunk_id)
         return self._with_texts(user_id, out)
+
+    def chunk_ids(self, user_id: str) -> list[str]:
+        """Ids of all of one user's indexed chunks, sorted; no metadata, no text.
+
+        What the lexical index reads on every revision to find what changed: at 20k
+        chunks several times cheaper than ``documents`` (Chroma reads no metadata).
+        """
+        where = user_filter(user_id)
+        out: list[str] = []
+        offset = 0
+        while True:
+            res = self.collection.get(where=where, include=[], limit=self.page_size, offset=offset)
+            out.extend(res["ids"])
+            if len(res["ids"]) < self.page_size:
+                break
+            offset += self.page_size
+        return sorted(out)
+
+    def documents_by_id(self, user_id: str, chunk_ids: Sequence[str]) -> list[IndexHit]:
+        """These chunks, with their texts (only the user's own; other ids are dropped),
+        in the order asked; ids no longer indexed are left out.
+
+        Fetched by id, in pages, and kept only where the record's ``user_id`` is this
+        user's, as in ``vectors``.
+        """
+        _require_user(user_id)
+        found: dict[str, IndexHit] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), self.page_size):
+            got = self.collection.get(ids=ids[i : i + self.page_size], include=["metadatas"])
+            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if meta is not None and meta.get("user_id") == user_id:
+                    found[cid] = _hit(cid, meta, "", 0.0)
+        return self._with_texts(user_id, [found[c] for c in ids if c in found])
+
+    def entry_versions(self, user_id: str) -> dict[str, str] | None:
+        """Each entry's version token (``EntryVersions``), or None without a source."""
+        _require_user(user_id)
+        return None if self.versions is None else self.versions(user_id)
 
 
 def _hit(cid: str, meta: Any, doc: str, similarity: float) -> IndexHit:

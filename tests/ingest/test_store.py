@@ -362,6 +362,43 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         assert UserEntries(s, bo).revision() == 0
 
 
+def test_index_versions_move_with_every_index_write(sessions: sessionmaker[Session]) -> None:
+    """The lexical index reads changes by these tokens: each write of an entry's text or
+    of its index state moves that entry's token, and no other."""
+    ana, bo = make_users(sessions, "ana", "bo")
+    with sessions() as s:
+        store = UserEntries(s, ana)
+        store.upsert("a1", D1, "first", [], "")
+        store.upsert("a2", D1, "second", [], "")
+        UserEntries(s, bo).upsert("a1", D1, "bo's", [], "")
+        s.commit()
+        v0 = store.index_versions()
+        assert set(v0) == {"a1", "a2"}
+        bo0 = UserEntries(s, bo).index_versions()
+        assert set(bo0) == {"a1"}
+
+        store.mark_indexed(store.all())
+        s.commit()
+        v1 = store.index_versions()
+        assert all(v1[e] != v0[e] for e in v1)
+
+        store.mark_indexed([store.get("a1")])  # type: ignore[list-item]
+        s.commit()
+        v2 = store.index_versions()
+        assert v2["a1"] != v1["a1"] and v2["a2"] == v1["a2"]
+
+        store.upsert("a2", D1, "second, edited", [], "")
+        s.commit()
+        v3 = store.index_versions()
+        assert v3["a2"] != v2["a2"] and v3["a1"] == v2["a1"]
+
+        store.clear_index_state()
+        s.commit()
+        v4 = store.index_versions()
+        assert all(v4[e] != v3[e] for e in v4)
+        assert UserEntries(s, bo).index_versions() == bo0  # untouched by Ana's writes
+
+
 def test_cached_embeddings_are_per_user_and_model(sessions: sessionmaker[Session]) -> None:
     ana, bo = make_users(sessions, "ana", "bo")
     vec = [0.25, -1.5, 3.0]
