@@ -797,6 +797,32 @@ def bench_ask_cmd(
     emit("bench-ask", result, config, as_json, table)
 
 
+@bench_app.command("after-write")
+def bench_after_write_cmd(
+    chunks: Annotated[
+        int, typer.Option("--chunks", min=1, help="Journal size, in chunks (one user).")
+    ] = 20000,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Entries written, each timed (medians).")
+    ] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """First lexical search after one new entry: incremental index vs full rebuild."""
+    from eval.bench_after_write import bench_after_write
+
+    result = bench_after_write(chunks=chunks, repeats=repeats)
+    config = result.pop("config")
+    table = Table("measure", "ms")
+    table.add_row("incremental (median)", _fmt(result["incremental_ms"]))
+    table.add_row("rebuild (median)", _fmt(result["rebuild_ms"]))
+    table.add_row("ratio rebuild / incremental", _fmt(result["ratio_rebuild_vs_incremental"]))
+    table.add_row("cold build, incremental", _fmt(result["cold_build_ms"]["incremental"]))
+    table.add_row("cold build, rebuild", _fmt(result["cold_build_ms"]["rebuild"]))
+    table.add_row("chunks", str(result["chunks"]))
+    table.add_row("same results", str(result["same_results"]))
+    emit("bench-after-write", result, config, as_json, table)
+
+
 def register(app: typer.Typer) -> None:
     """Entry point ``trustlens.cli``: adds ``trustlens eval`` and ``trustlens bench``."""
     app.add_typer(eval_app, name="eval")

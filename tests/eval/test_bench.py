@@ -1,4 +1,4 @@
-"""``trustlens bench ingest`` and ``bench ask`` at tiny sizes: output shape, sane numbers.
+"""``trustlens bench ingest``, ``bench ask``, ``bench after-write`` at tiny sizes: shapes, sanity.
 
 No timing thresholds here (timings depend on the machine); the benches themselves
 report ratios against baselines measured in the same run.
@@ -108,3 +108,18 @@ def test_bench_ask_rejects_bad_sizes(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "ask", "--sizes", "ten"])
     assert result.exit_code == 2
     assert "--sizes" in result.output
+
+
+def test_bench_after_write_json(tmp_path: Path, results_dir: Path) -> None:
+    doc = _run(["bench", "after-write", "--chunks", "300", "--repeats", "2", "--json"], tmp_path)
+    assert doc["chunks"] == 300 + 2 * 5  # one entry of five chunks written per round
+    assert doc["same_results"] is True
+    assert len(doc["rounds"]) == 2
+    for key in ("incremental_ms", "rebuild_ms", "ratio_rebuild_vs_incremental", "load_seconds"):
+        assert _positive(doc[key]), key
+    assert doc["ratio_rebuild_vs_incremental"] == pytest.approx(
+        doc["rebuild_ms"] / doc["incremental_ms"]
+    )
+    assert all(_positive(v) for v in doc["cold_build_ms"].values())
+    assert doc["config"]["chunks"] == 300
+    assert Path(doc["results_file"]).parent == results_dir
