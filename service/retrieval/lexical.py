@@ -1,7 +1,15 @@
-"""BM25 over one user's chunks, built from the index and cached per index revision.
+"""BM25 over one user's chunks, kept per user and brought up to date per index revision.
 
-The cache key includes the user's ``index_revision`` from the entry store, so every
-worker sees a write as soon as it commits without any shared in-memory state.
+Every read passes the user's ``index_revision`` from the entry store; a cached index of
+another revision is brought up to date before it answers, so every worker sees a write
+as soon as it commits without any shared in-memory state.
+
+Bringing it up to date does not rebuild it (at 100k chunks a rebuild took ~15 s, paid
+by the first question after any write). It reads what changed: the user's chunk ids
+from the vector index (no metadata, no text) and a version token per entry from the
+store (hashes and index state, no text); only chunks that are new, or whose entry's
+version moved, are read back with their texts and tokenised; chunks gone are dropped.
+Scoring is ``service.retrieval.bm25.Bm25Index``: bm25s's scores, updatable.
 """
 
 from __future__ import annotations
@@ -9,13 +17,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import bm25s
 import Stemmer
 
 from ingest.vector_index import ChromaIndex, IndexHit
+from service.retrieval.bm25 import Bm25Index
 
 _STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
 
@@ -36,44 +46,109 @@ GENERIC_QUESTION_WORDS = frozenset(
 
 
 @dataclass
-class _UserBM25:
-    model: Any
-    hits: list[IndexHit]
-    vocabulary: frozenset[str]
+class _Doc:
+    hit: IndexHit
+    version: str | None  # its entry's version when the hit was read (None: unknown)
+
+
+@dataclass
+class _UserLexical:
+    """One person's chunks and their BM25 index; only ever that person's."""
+
+    user_id: str
+    revision: int | None = None  # None: never read
+    docs: dict[str, _Doc] = field(default_factory=dict)
+    bm25: Bm25Index = field(default_factory=Bm25Index)
+    # Held while the index is brought up to date and while it is read: an update
+    # changes it in place, and one person's questions rarely overlap.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class LexicalIndex:
-    """Per-user BM25 models, kept for the most recent users."""
+    """Per-user BM25 indexes, kept for the ``max_users`` most recent users."""
 
     def __init__(self, max_users: int = 16, language: str = "english"):
         self._stemmer = Stemmer.Stemmer(language)
-        self._cache: OrderedDict[tuple[str, int], _UserBM25] = OrderedDict()
+        self._cache: OrderedDict[str, _UserLexical] = OrderedDict()
         self._max = max_users
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards ``_cache`` (each user's index has its own)
 
-    def _tokenize(self, texts: list[str]) -> Any:
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+    def _tokenize(self, texts: list[str]) -> list[list[str]]:
+        if not texts:
+            return []
+        tokens = bm25s.tokenize(
+            texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
+        )
+        return [list(t) for t in tokens]
 
-    def _model_for(self, index: ChromaIndex, user_id: str, revision: int) -> _UserBM25 | None:
-        key = (user_id, revision)
+    def _user(self, user_id: str) -> _UserLexical:
+        """This user's entry in the LRU (created empty), marked most recent."""
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        hits = index.documents(user_id)
-        if not hits:
-            return None
-        model = bm25s.BM25()
-        tokens = self._tokenize([h.text for h in hits])
-        model.index(tokens, show_progress=False)
-        built = _UserBM25(model=model, hits=hits, vocabulary=frozenset(tokens.vocab))
-        with self._lock:
-            for old in [k for k in self._cache if k[0] == user_id]:
-                del self._cache[old]
-            self._cache[key] = built
+            state = self._cache.get(user_id)
+            if state is None:
+                state = self._cache[user_id] = _UserLexical(user_id)
+            self._cache.move_to_end(user_id)
             while len(self._cache) > self._max:
                 self._cache.popitem(last=False)
-        return built
+            return state
+
+    @contextmanager
+    def _current(self, index: ChromaIndex, user_id: str, revision: int) -> Iterator[_UserLexical]:
+        """The user's index, brought to ``revision`` first, held locked while in use.
+
+        Any revision other than the one last read (older ones too) is read again: a
+        newer one is never missed, and the read is of the current state, so a request
+        that saw an older revision is never answered from anything staler than it saw.
+        """
+        if not user_id:
+            raise ValueError("the lexical index is only ever read for one user")
+        state = self._user(user_id)
+        with state.lock:
+            if state.revision != revision:
+                self._update(index, state)
+                state.revision = revision
+            yield state
+
+    def _update(self, index: ChromaIndex, state: _UserLexical) -> None:
+        """Bring ``state`` to what the index and the store hold now, reading only changes.
+
+        Versions are read before the ids and the hits: a write that commits in between
+        moves a version past the one recorded here, so it is read again next time (the
+        other order could record a new version beside an old text, for good).
+        Everything is read first and the index changed last, so a failed read leaves
+        the index as it was, at its old revision, to be retried.
+        """
+        user_id = state.user_id
+        versions = index.entry_versions(user_id)
+        gone: list[str] = []
+        if not state.docs:  # a first read: everything, in one pass
+            hits = index.documents(user_id)
+        else:
+            ids = index.chunk_ids(user_id)
+            current = set(ids)
+            gone = [cid for cid in state.docs if cid not in current]
+            stale = [
+                cid
+                for cid in ids
+                if cid not in state.docs
+                or versions is None
+                or state.docs[cid].version != versions.get(state.docs[cid].hit.entry_id)
+            ]
+            hits = index.documents_by_id(user_id, stale) if stale else []
+            got = {h.chunk_id for h in hits}
+            gone += [cid for cid in stale if cid not in got and cid in state.docs]
+        changed = [
+            h for h in hits if h.chunk_id not in state.docs or state.docs[h.chunk_id].hit != h
+        ]
+        tokens = self._tokenize([h.text for h in changed])
+
+        for cid in gone:
+            state.bm25.remove(cid)
+            del state.docs[cid]
+        for h in hits:
+            state.docs[h.chunk_id] = _Doc(h, None if versions is None else versions.get(h.entry_id))
+        for h, toks in zip(changed, tokens, strict=True):
+            state.bm25.add(h.chunk_id, toks)
 
     def key_terms(self, query: str) -> list[str]:
         """Stemmed topic words of a question (stopwords and generic words removed)."""
@@ -89,25 +164,17 @@ class LexicalIndex:
         terms = self.key_terms(query)
         if not terms:
             return 1.0
-        built = self._model_for(index, user_id, revision)
-        if built is None:
-            return 0.0
-        return sum(t in built.vocabulary for t in terms) / len(terms)
+        with self._current(index, user_id, revision) as state:
+            if not state.docs:
+                return 0.0
+            return sum(state.bm25.has_term(t) for t in terms) / len(terms)
 
     def search(
         self, index: ChromaIndex, user_id: str, revision: int, query: str, k: int
     ) -> list[tuple[IndexHit, float]]:
-        """Chunks with a positive BM25 score, best first."""
-        built = self._model_for(index, user_id, revision)
-        if built is None:
+        """Chunks with a positive BM25 score, best first (equal scores by chunk id)."""
+        (q,) = self._tokenize([query])
+        if not q:
             return []
-        q = self._tokenize([query])
-        if not q.ids[0]:
-            return []
-        k = min(k, len(built.hits))
-        docs, scores = built.model.retrieve(q, k=k, show_progress=False)
-        return [
-            (built.hits[int(d)], float(s))
-            for d, s in zip(docs[0], scores[0], strict=True)
-            if float(s) > 0
-        ]
+        with self._current(index, user_id, revision) as state:
+            return [(state.docs[cid].hit, s) for cid, s in state.bm25.top(q, k)]

@@ -1,0 +1,244 @@
+"""``LexicalIndex`` brought up to date per revision, against a rebuild from scratch.
+
+Two people's chunks share one embedded Chroma collection; ``Store`` stands in for the
+entry store (entry texts, and each entry's version token, moved on every write as the
+indexer's commit moves it). After adds, changes (same chunk ids, new text and offsets)
+and deletes, every search must equal ``rebuild_search`` (the lexical path before issue
+12: every chunk read back and indexed by bm25s), only read what changed, and never
+return another person's chunk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import Stemmer
+
+from eval.bench_after_write import rebuild_search
+from eval.bench_common import sentence
+from ingest.vector_index import ChromaIndex, IndexRecord, make_chroma_client
+from service.retrieval.lexical import LexicalIndex
+
+QUERIES = [
+    "When did Sam cancel the trip?",
+    "my sister lied about the rent money",
+    "trust promise phone",
+    "felt hurt at the cafe on Monday",
+    "Jordan",
+]
+
+
+class Store:
+    """Entry texts by (user, entry id), and a version per entry moved on every write."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+        self.version: dict[tuple[str, str], int] = {}
+        self.revision: dict[str, int] = {}
+        self.version_reads = 0
+
+    def texts(self, user_id: str, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        return [self.entries.get((user_id, e), "")[s:t] for e, s, t in spans]
+
+    def versions(self, user_id: str) -> dict[str, str]:
+        self.version_reads += 1
+        return {e: str(v) for (u, e), v in self.version.items() if u == user_id}
+
+
+class Journal:
+    """Writes entries (one chunk per sentence) to the index and the store."""
+
+    def __init__(self, index: ChromaIndex, store: Store, seed: int = 0):
+        self.index = index
+        self.store = store
+        self.rng = random.Random(seed)
+
+    def write(self, user: str, entry: str, n: int, lead: str = "") -> None:
+        sents = [sentence(self.rng) for _ in range(n)]
+        text = lead + " ".join(sents)
+        self.index.delete_entries(user, [entry])
+        records, pos = [], len(lead)
+        for seq, s in enumerate(sents):
+            records.append(
+                IndexRecord(
+                    chunk_id=f"{user}/{entry}/{seq}",
+                    user_id=user,
+                    entry_id=entry,
+                    date=dt.date(2024, 1, 1 + seq),
+                    start=pos,
+                    end=pos + len(s),
+                    text=s,
+                    embedding=[self.rng.random() for _ in range(4)],
+                )
+            )
+            pos += len(s) + 1
+        self.index.upsert(records)
+        self.store.entries[(user, entry)] = text
+        self.commit(user, entry)
+
+    def delete(self, user: str, entry: str) -> None:
+        self.index.delete_entries(user, [entry])
+        del self.store.entries[(user, entry)]
+        del self.store.version[(user, entry)]
+        self.store.revision[user] = self.store.revision.get(user, 0) + 1
+
+    def commit(self, user: str, entry: str) -> None:
+        key = (user, entry)
+        self.store.version[key] = self.store.version.get(key, 0) + 1
+        self.store.revision[user] = self.store.revision.get(user, 0) + 1
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[ChromaIndex, Store, Journal]:
+    store = Store()
+    client = make_chroma_client(None, str(tmp_path / "chroma"))
+    index = ChromaIndex(client, f"lex_{uuid.uuid4().hex}", store.texts, store.versions)
+    journal = Journal(index, store)
+    for i in range(12):
+        journal.write("ana", f"e{i}", 4)
+        journal.write("bo", f"e{i}", 3)  # same entry ids, other person
+    return index, store, journal
+
+
+STEMMER = Stemmer.Stemmer("english")
+
+
+def assert_same_as_rebuild(lex: LexicalIndex, index: ChromaIndex, store: Store, user: str) -> None:
+    for q in QUERIES:
+        got = lex.search(index, user, store.revision[user], q, 1000)
+        want = rebuild_search(index, user, q, 1000, STEMMER)
+        assert {h.chunk_id: h for h, _ in got} == {h.chunk_id: h for h, _ in want}, q
+        scores = {h.chunk_id: s for h, s in want}
+        for h, s in got:
+            assert abs(s - scores[h.chunk_id]) <= 1e-6
+            assert h.chunk_id.startswith(f"{user}/")
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+
+
+def test_updates_match_a_rebuild_after_adds_changes_and_deletes(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, store, journal = setup
+    lex = LexicalIndex()
+    for user in ("ana", "bo"):
+        assert_same_as_rebuild(lex, index, store, user)
+
+    journal.write("ana", "new", 3)  # added
+    journal.write("ana", "e1", 2)  # changed: fewer chunks
+    journal.write("ana", "e2", 6)  # changed: more chunks
+    journal.write("ana", "e3", 4, lead="  ")  # changed: same ids, shifted offsets
+    journal.delete("ana", "e4")  # deleted
+    assert_same_as_rebuild(lex, index, store, "ana")
+    assert_same_as_rebuild(lex, index, store, "bo")  # untouched by ana's writes
+
+    ids = {h.chunk_id for q in QUERIES for h, _ in lex.search(index, "ana", 99, q, 1000)}
+    assert not {i for i in ids if i.startswith("ana/e4/")}
+
+
+def test_reads_only_what_changed(
+    setup: tuple[ChromaIndex, Store, Journal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, store, journal = setup
+    lex = LexicalIndex()
+    lex.search(index, "ana", store.revision["ana"], "promise", 10)
+    asked: list[list[str]] = []
+    real = index.documents_by_id
+
+    def spy(user_id: str, chunk_ids: Sequence[str]) -> list:  # type: ignore[type-arg]
+        asked.append(list(chunk_ids))
+        return real(user_id, chunk_ids)
+
+    monkeypatch.setattr(index, "documents_by_id", spy)
+    monkeypatch.setattr(index, "documents", lambda *a, **k: pytest.fail("a full read"))
+    journal.write("ana", "late", 2)
+    journal.write("ana", "e0", 4)
+    lex.search(index, "ana", store.revision["ana"], "promise", 10)
+    assert sorted(asked[0]) == sorted(
+        [f"ana/late/{s}" for s in range(2)] + [f"ana/e0/{s}" for s in range(4)]
+    )
+    # The same revision again reads nothing at all.
+    reads = store.version_reads
+    lex.search(index, "ana", store.revision["ana"], "promise", 10)
+    lex.coverage(index, "ana", store.revision["ana"], "promise")
+    assert store.version_reads == reads and len(asked) == 1
+
+
+def test_every_worker_sees_a_write_at_its_revision(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, store, journal = setup
+    workers = [LexicalIndex(), LexicalIndex()]
+    for w in workers:
+        w.search(index, "ana", store.revision["ana"], "anything at all", 5)
+    index.upsert(
+        [
+            IndexRecord(
+                chunk_id="ana/zebra/0",
+                user_id="ana",
+                entry_id="zebra",
+                date=dt.date(2024, 5, 1),
+                start=0,
+                end=23,
+                text="zebras crossing quietly",
+                embedding=[0.1, 0.2, 0.3, 0.4],
+            )
+        ]
+    )
+    store.entries[("ana", "zebra")] = "zebras crossing quietly"
+    journal.commit("ana", "zebra")
+    for w in workers:
+        hits = w.search(index, "ana", store.revision["ana"], "zebra", 5)
+        assert [h.chunk_id for h, _ in hits] == ["ana/zebra/0"]
+        assert w.coverage(index, "ana", store.revision["ana"], "zebra crossings") == 1.0
+        assert w.search(index, "bo", store.revision["bo"], "zebra", 5) == []
+        assert w.coverage(index, "bo", store.revision["bo"], "zebra") == 0.0
+
+
+def test_least_recent_user_is_dropped_and_rebuilt(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, store, journal = setup
+    lex = LexicalIndex(max_users=1)
+    assert_same_as_rebuild(lex, index, store, "ana")
+    assert_same_as_rebuild(lex, index, store, "bo")
+    assert list(lex._cache) == ["bo"]
+    journal.write("ana", "e5", 5)
+    assert_same_as_rebuild(lex, index, store, "ana")
+    assert list(lex._cache) == ["ana"]
+
+
+def test_without_versions_every_chunk_is_read_again(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, store, journal = setup
+    index.versions = None
+    lex = LexicalIndex()
+    assert_same_as_rebuild(lex, index, store, "ana")
+    journal.write("ana", "e3", 4, lead="   ")  # same ids, other offsets and text
+    journal.delete("ana", "e6")
+    assert_same_as_rebuild(lex, index, store, "ana")
+
+
+def test_an_empty_user_and_an_empty_id(setup: tuple[ChromaIndex, Store, Journal]) -> None:
+    index, _, _ = setup
+    lex = LexicalIndex()
+    assert lex.search(index, "nobody", 0, "promise", 5) == []
+    assert lex.coverage(index, "nobody", 0, "promise") == 0.0
+    assert lex.coverage(index, "nobody", 0, "how are things") == 1.0
+    with pytest.raises(ValueError):
+        lex.search(index, "", 0, "promise", 5)
+
+
+def test_documents_by_id_drops_another_users_chunks(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, _, _ = setup
+    got = index.documents_by_id("ana", ["bo/e0/0", "ana/e0/0", "ana/none/0"])
+    assert [h.chunk_id for h in got] == ["ana/e0/0"]
+    assert got[0].text
+    assert index.chunk_ids("bo") == sorted(f"bo/e{i}/{s}" for i in range(12) for s in range(3))
