@@ -290,30 +290,45 @@ class ChromaIndex:
     def documents(
         self, user_id: str, since: dt.date | None = None, until: dt.date | None = None
     ) -> list[IndexHit]:
-        """All of one user's indexed chunks (for the lexical index), in a stable order.
+        """All of one user's indexed chunks (for the lexical index), in a stable order."""
+        hits, _ = self._read_all(user_id, since, until, vectors=False)
+        return hits
 
-        Read in pages: one unbounded ``get`` over tens of thousands of chunks fails in
-        Chroma's SQLite layer ("too many SQL variables").
-        """
+    def documents_with_vectors(self, user_id: str) -> tuple[list[IndexHit], np.ndarray]:
+        """All of one user's indexed chunks, as :meth:`documents`, and their stored
+        vectors: one row per hit, in the same order (an empty ``(0, 0)`` array if none)."""
+        return self._read_all(user_id, None, None, vectors=True)
+
+    def _read_all(
+        self, user_id: str, since: dt.date | None, until: dt.date | None, vectors: bool
+    ) -> tuple[list[IndexHit], np.ndarray]:
+        """Read in pages: one unbounded ``get`` over tens of thousands of chunks fails in
+        Chroma's SQLite layer ("too many SQL variables")."""
         where = user_filter(user_id, since, until)
-        out: list[IndexHit] = []
+        rows: list[tuple[IndexHit, Any]] = []
         offset = 0
         while True:
             res = self.collection.get(
                 where=where,
-                include=["metadatas"],
+                include=["metadatas", "embeddings"] if vectors else ["metadatas"],
                 limit=self.page_size,
                 offset=offset,
             )
-            out.extend(
-                _hit(cid, meta, "", 0.0)
-                for cid, meta in zip(res["ids"], res["metadatas"] or [], strict=True)
+            embs = res.get("embeddings") if vectors else None
+            if embs is None:
+                embs = [None] * len(res["ids"])
+            rows.extend(
+                (_hit(cid, meta, "", 0.0), emb)
+                for cid, meta, emb in zip(res["ids"], res["metadatas"] or [], embs, strict=True)
             )
             if len(res["ids"]) < self.page_size:
                 break
             offset += self.page_size
-        out.sort(key=lambda h: h.chunk_id)
-        return self._with_texts(user_id, out)
+        rows.sort(key=lambda r: r[0].chunk_id)
+        hits = self._with_texts(user_id, [h for h, _ in rows])
+        if not vectors or not rows:
+            return hits, np.zeros((0, 0), dtype=np.float32)
+        return hits, np.asarray([e for _, e in rows], dtype=np.float32)
 
     def chunk_ids(self, user_id: str) -> list[str]:
         """Ids of all of one user's indexed chunks, sorted; no metadata, no text.
