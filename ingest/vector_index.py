@@ -274,18 +274,22 @@ class ChromaIndex:
         the isolation check runs in Python, on every record returned, in this one place.
         """
         _require_user(user_id)
-        if not chunk_ids:
-            return {}
-        got = self.collection.get(ids=list(chunk_ids), include=["embeddings", "metadatas"])
-        embs = got.get("embeddings")
-        metas = got.get("metadatas")
-        if embs is None or metas is None:
-            return {}
-        return {
-            cid: np.asarray(e, dtype=np.float32)
-            for cid, e, meta in zip(got["ids"], embs, metas, strict=True)
-            if meta is not None and meta.get("user_id") == user_id
-        }
+        ids = list(chunk_ids)
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), self.page_size):  # paged, as ``documents_by_id``
+            got = self.collection.get(
+                ids=ids[i : i + self.page_size], include=["embeddings", "metadatas"]
+            )
+            embs = got.get("embeddings")
+            metas = got.get("metadatas")
+            if embs is None or metas is None:
+                continue
+            out.update(
+                (cid, np.asarray(e, dtype=np.float32))
+                for cid, e, meta in zip(got["ids"], embs, metas, strict=True)
+                if meta is not None and meta.get("user_id") == user_id
+            )
+        return out
 
     def documents(
         self, user_id: str, since: dt.date | None = None, until: dt.date | None = None

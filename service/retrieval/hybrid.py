@@ -1,4 +1,8 @@
-"""The hybrid retriever: dense (Chroma) + lexical (BM25), fused by reciprocal rank.
+"""The hybrid retriever: dense + lexical (BM25), fused by reciprocal rank.
+
+Dense is an exact cosine search over the user's vectors as stored in Chroma (read once
+per index revision, beside the BM25 model, ``service.retrieval.lexical``), not Chroma's
+approximate search, whose results depend on how its graph happened to be built.
 
 It is a LangChain ``BaseRetriever`` bound to one user at construction: ``user_id`` is
 a required, non-empty field, so a retriever that could search everyone's writing
@@ -70,9 +74,17 @@ class HybridRetriever(BaseRetriever):
         lexical: list[IndexHit] = []
         bm25: dict[str, float] = {}
         vectors: dict[str, np.ndarray] = {}
+        revision = self.revision()
         if self.mode in ("hybrid", "dense"):
-            per_query, vectors = self.index.query_many(
-                self.user_id, [qvec, *xvecs], self.candidates, self.since, self.until
+            # Exact, not Chroma's approximate search: see ``service.retrieval.lexical``.
+            per_query, vectors = self.lexical.nearest(
+                self.index,
+                self.user_id,
+                revision,
+                [qvec, *xvecs],
+                self.candidates,
+                self.since,
+                self.until,
             )
             seen = {h.chunk_id: h for hits in per_query for h in hits}
             dense = list(seen.values())
@@ -80,7 +92,7 @@ class HybridRetriever(BaseRetriever):
             scored = [
                 (h, s)
                 for h, s in self.lexical.search(
-                    self.index, self.user_id, self.revision(), query, self.candidates * 3
+                    self.index, self.user_id, revision, query, self.candidates * 3
                 )
                 if (self.since is None or h.date >= self.since)
                 and (self.until is None or h.date <= self.until)
@@ -88,7 +100,7 @@ class HybridRetriever(BaseRetriever):
             lexical = [h for h, _ in scored]
             bm25 = {h.chunk_id: s for h, s in scored}
         missing = [h.chunk_id for h in lexical if h.chunk_id not in vectors]
-        vectors.update(self.index.vectors(self.user_id, missing))
+        vectors.update(self.lexical.vectors(self.index, self.user_id, revision, missing))
         sims = {
             cid: self._similarity(v, qvec, xvecs, self.expansion_weight)
             for cid, v in vectors.items()

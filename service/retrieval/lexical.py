@@ -10,21 +10,33 @@ from the vector index (no metadata, no text) and a version token per entry from 
 store (hashes and index state, no text); only chunks that are new, or whose entry's
 version moved, are read back with their texts and tokenised; chunks gone are dropped.
 Scoring is ``service.retrieval.bm25.Bm25Index``: bm25s's scores, updatable.
+
+Each chunk's stored vector is kept beside it, for an exact nearest-neighbour search
+(``nearest``), which the hybrid retriever uses instead of Chroma's approximate one.
+Chroma builds its HNSW graph with several threads, so two builds of the same journal
+(say, with encryption at rest on and off) get different graphs, and its search returns
+a different few of the nearest chunks from each: the answers then cite different
+entries. Scoring every chunk of one person's journal costs milliseconds, and the result
+depends on the vectors alone; equal similarities are ordered by entry date, entry id and
+position in the entry, never by an id or by the order Chroma returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import bm25s
+import numpy as np
 import Stemmer
 
-from ingest.vector_index import ChromaIndex, IndexHit
+from ingest.vector_index import ChromaIndex, IndexHit, date_number
 from service.retrieval.bm25 import Bm25Index
 
 _STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
@@ -49,6 +61,35 @@ GENERIC_QUESTION_WORDS = frozenset(
 class _Doc:
     hit: IndexHit
     version: str | None  # its entry's version when the hit was read (None: unknown)
+    vector: np.ndarray | None = None  # as stored in the vector index
+
+
+@dataclass
+class _Dense:
+    """The user's vectors as one matrix, rows in (date, entry id, start) order."""
+
+    hits: list[IndexHit]
+    vectors: np.ndarray  # as stored
+    unit: np.ndarray  # scaled to length 1: cosine similarity is a dot product
+    dates: np.ndarray  # YYYYMMDD
+
+    @classmethod
+    def of(cls, docs: Sequence[_Doc]) -> _Dense:
+        rows = sorted(
+            (d for d in docs if d.vector is not None),
+            key=lambda d: (d.hit.date, d.hit.entry_id, d.hit.start, d.hit.chunk_id),
+        )
+        if not rows:
+            empty = np.zeros((0, 0), dtype=np.float32)
+            return cls([], empty, empty, np.zeros(0, dtype=np.int64))
+        vectors = np.stack([np.asarray(d.vector, dtype=np.float32) for d in rows])
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return cls(
+            hits=[d.hit for d in rows],
+            vectors=vectors,
+            unit=vectors / np.where(norms == 0, 1.0, norms),
+            dates=np.asarray([date_number(d.hit.date) for d in rows], dtype=np.int64),
+        )
 
 
 @dataclass
@@ -59,6 +100,7 @@ class _UserLexical:
     revision: int | None = None  # None: never read
     docs: dict[str, _Doc] = field(default_factory=dict)
     bm25: Bm25Index = field(default_factory=Bm25Index)
+    dense: _Dense | None = None  # built when first asked for after a change
     # Held while the index is brought up to date and while it is read: an update
     # changes it in place, and one person's questions rarely overlap.
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -121,8 +163,10 @@ class LexicalIndex:
         user_id = state.user_id
         versions = index.entry_versions(user_id)
         gone: list[str] = []
+        vectors: dict[str, np.ndarray]
         if not state.docs:  # a first read: everything, in one pass
-            hits = index.documents(user_id)
+            hits, matrix = index.documents_with_vectors(user_id)
+            vectors = {h.chunk_id: matrix[i] for i, h in enumerate(hits)}
         else:
             ids = index.chunk_ids(user_id)
             current = set(ids)
@@ -135,6 +179,7 @@ class LexicalIndex:
                 or state.docs[cid].version != versions.get(state.docs[cid].hit.entry_id)
             ]
             hits = index.documents_by_id(user_id, stale) if stale else []
+            vectors = index.vectors(user_id, [h.chunk_id for h in hits]) if hits else {}
             got = {h.chunk_id for h in hits}
             gone += [cid for cid in stale if cid not in got and cid in state.docs]
         changed = [
@@ -146,7 +191,10 @@ class LexicalIndex:
             state.bm25.remove(cid)
             del state.docs[cid]
         for h in hits:
-            state.docs[h.chunk_id] = _Doc(h, None if versions is None else versions.get(h.entry_id))
+            version = None if versions is None else versions.get(h.entry_id)
+            state.docs[h.chunk_id] = _Doc(h, version, vectors.get(h.chunk_id))
+        if hits or gone:
+            state.dense = None
         for h, toks in zip(changed, tokens, strict=True):
             state.bm25.add(h.chunk_id, toks)
 
@@ -178,3 +226,52 @@ class LexicalIndex:
             return []
         with self._current(index, user_id, revision) as state:
             return [(state.docs[cid].hit, s) for cid, s in state.bm25.top(q, k)]
+
+    def nearest(
+        self,
+        index: ChromaIndex,
+        user_id: str,
+        revision: int,
+        queries: Sequence[np.ndarray],
+        k: int,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> tuple[list[list[IndexHit]], dict[str, np.ndarray]]:
+        """The ``k`` chunks most similar (cosine) to each query vector, found exactly, best
+        first (equal similarities by entry date, entry id, position), and the stored
+        vector of every hit: what ``ChromaIndex.query_many`` gives, without depending on
+        how Chroma's approximate index happened to be built."""
+        with self._current(index, user_id, revision) as state:
+            if state.dense is None:
+                state.dense = _Dense.of(list(state.docs.values()))
+            dense = state.dense
+        allowed = np.ones(len(dense.hits), dtype=bool)
+        if since is not None:
+            allowed &= dense.dates >= date_number(since)
+        if until is not None:
+            allowed &= dense.dates <= date_number(until)
+        pool = np.flatnonzero(allowed)
+        out: list[list[IndexHit]] = []
+        vectors: dict[str, np.ndarray] = {}
+        for q in queries:
+            qv = np.asarray(q, dtype=np.float32)
+            qn = float(np.linalg.norm(qv))
+            scores = dense.unit[pool] @ (qv / qn if qn else qv) if len(pool) else np.zeros(0)
+            # Rows are in tie-break order, so a stable sort keeps it among equal scores.
+            ranked = np.argsort(-scores, kind="stable")[:k]
+            hits = []
+            for j in ranked:
+                i = int(pool[j])
+                h = dense.hits[i]
+                hits.append(dataclasses.replace(h, similarity=float(scores[j])))
+                vectors[h.chunk_id] = dense.vectors[i]
+            out.append(hits)
+        return out, vectors
+
+    def vectors(
+        self, index: ChromaIndex, user_id: str, revision: int, chunk_ids: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Stored vectors of these chunks of the user's (others are left out)."""
+        with self._current(index, user_id, revision) as state:
+            docs = ((cid, state.docs.get(cid)) for cid in chunk_ids)
+            return {cid: d.vector for cid, d in docs if d is not None and d.vector is not None}
