@@ -11,7 +11,9 @@ machine hits both alike:
 - **ask**: two stores filled with the same synthetic journal (``eval.bench_ask.
   load_journal``); every question is asked of both, in alternating order, and p50/p95 of
   ``AskService.ask`` are compared. Building the BM25 model (which reads and, with
-  encryption, opens every entry) is timed apart, once per build.
+  encryption, opens every entry, and reads the vectors for the exact dense search) is
+  timed apart, once per build. Both builds must cite the same: ``same_citations``, and
+  ``differing_questions`` lists the numbers (``q07``) of any question that did not.
 
 Ratios are encrypted / plain: 1.05 means encryption adds 5 %.
 """
@@ -105,6 +107,9 @@ def _ask(model: Any, size: int, queries: int, root: Path, seed: int) -> dict[str
     finally:
         for c in containers.values():
             c.close()
+    differ = [
+        f"q{qi:02d}" for qi in range(len(qs)) if answers["encrypted"][qi] != answers["plain"][qi]
+    ]
     p50 = {b: 1000 * percentile(v, 50) for b, v in lat.items()}
     p95 = {b: 1000 * percentile(v, 95) for b, v in lat.items()}
     return {
@@ -113,7 +118,10 @@ def _ask(model: Any, size: int, queries: int, root: Path, seed: int) -> dict[str
         "p50_ms": p50,
         "p95_ms": p95,
         "lexical_build_ms": lexical_ms,
-        "same_citations": answers["encrypted"] == answers["plain"],
+        "same_citations": not differ,
+        # Which questions cited differently: their numbers in the question list (q00, ...),
+        # never their text or what they cited (the journal's words stay out of results).
+        "differing_questions": differ,
         "ratio_p50": p50["encrypted"] / p50["plain"],
         "ratio_p95": p95["encrypted"] / p95["plain"],
     }

@@ -715,6 +715,8 @@ def bench_encryption_cmd(
         _fmt(ask["lexical_build_ms"]["plain"]),
         "",
     )
+    differ = ask.get("differing_questions") or []
+    table.add_row("same citations", "yes" if not differ else f"no: {', '.join(differ)}", "", "")
     emit("bench-encryption", result, config, as_json, table)
 
 
