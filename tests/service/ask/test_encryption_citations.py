@@ -141,6 +141,12 @@ def test_dense_search_is_exact_and_ties_go_to_the_earlier_entry(container: Conta
         assert all(h.chunk_id in vectors for h in hits)
     assert [h.entry_id for h in per_query[-1][:2]] == ["e0000", "a-late"]
 
+    # A chunk added later is read with its vector when the revision moves.
+    probe = rng.standard_normal(dim)
+    index.upsert([IndexRecord("u/new/0", "u", "new", day, 0, 4, "", probe / np.linalg.norm(probe))])
+    (fresh,), _ = lexical.nearest(index, "u", 1, [probe], 3)
+    assert fresh[0].entry_id == "new" and fresh[0].similarity == pytest.approx(1.0)
+
     since = day + dt.timedelta(days=700)
-    (bounded,), _ = lexical.nearest(index, "u", 0, [twin], 40, since=since)
+    (bounded,), _ = lexical.nearest(index, "u", 1, [twin], 40, since=since)
     assert bounded and all(h.date >= since for h in bounded)
