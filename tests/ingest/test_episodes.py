@@ -138,18 +138,19 @@ def test_other_embeddings_get_the_text_variant_and_are_never_called(
 
 
 def test_text_variant_is_deterministic(fake: WordHashEmbeddings) -> None:
-    a = EpisodeDetector(fake, fake.model_name).detect(CANCELLED, spans(CANCELLED))
-    b = EpisodeDetector(WordHashEmbeddings(), "word-hash-256").detect(CANCELLED, spans(CANCELLED))
+    # CHILDHOOD: an example the text variant finds (v4 misses CANCELLED, see below)
+    a = EpisodeDetector(fake, fake.model_name).detect(CHILDHOOD, spans(CHILDHOOD))
+    b = EpisodeDetector(WordHashEmbeddings(), "word-hash-256").detect(CHILDHOOD, spans(CHILDHOOD))
     assert a == b and a
     # Vectors handed in by a caller with other embeddings are ignored, not misread.
-    vecs = np.asarray(fake.embed_documents([CANCELLED[s:e] for s, e in spans(CANCELLED)]))
-    assert EpisodeDetector(fake, fake.model_name).detect(CANCELLED, spans(CANCELLED), vecs) == a
+    vecs = np.asarray(fake.embed_documents([CHILDHOOD[s:e] for s, e in spans(CHILDHOOD)]))
+    assert EpisodeDetector(fake, fake.model_name).detect(CHILDHOOD, spans(CHILDHOOD), vecs) == a
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="episodes v3 (16 writers) misses this hand-written example with the text "
-    "variant (used with embeddings other than MiniLM), as v2 did; a known regression "
+    reason="episodes v4 (22 writers) misses this hand-written example with the text "
+    "variant (used with embeddings other than MiniLM), as v2 and v3 did; a known regression "
     "against v1, kept as a failing expectation until the detector finds it again",
 )
 def test_cancelled_dinner(detector: EpisodeDetector) -> None:
@@ -169,8 +170,8 @@ def test_cancelled_dinner(detector: EpisodeDetector) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="episodes v3 (16 writers) misses this hand-written example with the text "
-    "variant (used with embeddings other than MiniLM), as v2 did; a known regression "
+    reason="episodes v4 (22 writers) misses this hand-written example with the text "
+    "variant (used with embeddings other than MiniLM), as v2 and v3 did; a known regression "
     "against v1, kept as a failing expectation until the detector finds it again",
 )
 def test_money_not_paid_back(detector: EpisodeDetector) -> None:
