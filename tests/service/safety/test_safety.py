@@ -185,7 +185,7 @@ def test_safety_messages_and_resources_fit_the_kind() -> None:
 
 def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     rules = load_rules()
-    assert rules.version == 3
+    assert rules.version == 4
     assert {p.kind for p in rules.patterns} == set(KINDS)
     assert len({p.id for p in rules.patterns}) == len(rules.patterns)
     assert rules.classifier is not None
@@ -516,6 +516,10 @@ def test_negation_and_hyperbole_are_not_flagged(text: str) -> None:
         ("Lina saying 'not yet' about moving in hit me so hard. Is it her or the past?", None),
         ("Hearing that hit me really hard.", None),
         ("It hit me that he was gone.", None),
+        # "hit me up": slang for getting in touch (v4)
+        ("what do i do when my daughter only hits me up for money", None),
+        ("he hit me up last night about the job", None),
+        ("My dad hits me when he drinks.", "crisis"),
         # being hit by a person stays violence, whatever comes before
         ("He hit me so hard I fell.", "crisis"),
         ("He started shouting and hit me so hard I fell.", "crisis"),
