@@ -358,15 +358,34 @@ class ChromaIndex:
         Fetched by id, in pages, and kept only where the record's ``user_id`` is this
         user's, as in ``vectors``.
         """
+        return self._by_id(user_id, chunk_ids, vectors=False)[0]
+
+    def documents_by_id_with_vectors(
+        self, user_id: str, chunk_ids: Sequence[str]
+    ) -> tuple[list[IndexHit], dict[str, np.ndarray]]:
+        """As :meth:`documents_by_id`, with the stored vectors read in the same requests
+        (the lexical index's update after a write needs both)."""
+        return self._by_id(user_id, chunk_ids, vectors=True)
+
+    def _by_id(
+        self, user_id: str, chunk_ids: Sequence[str], vectors: bool
+    ) -> tuple[list[IndexHit], dict[str, np.ndarray]]:
         _require_user(user_id)
         found: dict[str, IndexHit] = {}
+        vecs: dict[str, np.ndarray] = {}
         ids = list(chunk_ids)
+        include: Any = ["metadatas", "embeddings"] if vectors else ["metadatas"]
         for i in range(0, len(ids), self.page_size):
-            got = self.collection.get(ids=ids[i : i + self.page_size], include=["metadatas"])
-            for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            got = self.collection.get(ids=ids[i : i + self.page_size], include=include)
+            embs = got.get("embeddings") if vectors else None
+            if embs is None:
+                embs = [None] * len(got["ids"])
+            for cid, meta, emb in zip(got["ids"], got["metadatas"] or [], embs, strict=True):
                 if meta is not None and meta.get("user_id") == user_id:
                     found[cid] = _hit(cid, meta, "", 0.0)
-        return self._with_texts(user_id, [found[c] for c in ids if c in found])
+                    if emb is not None:
+                        vecs[cid] = np.asarray(emb, dtype=np.float32)
+        return self._with_texts(user_id, [found[c] for c in ids if c in found]), vecs
 
     def entry_versions(self, user_id: str) -> dict[str, str] | None:
         """Each entry's version token (``EntryVersions``), or None without a source."""

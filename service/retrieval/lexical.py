@@ -178,8 +178,9 @@ class LexicalIndex:
                 or versions is None
                 or state.docs[cid].version != versions.get(state.docs[cid].hit.entry_id)
             ]
-            hits = index.documents_by_id(user_id, stale) if stale else []
-            vectors = index.vectors(user_id, [h.chunk_id for h in hits]) if hits else {}
+            hits, vectors = (
+                index.documents_by_id_with_vectors(user_id, stale) if stale else ([], {})
+            )
             got = {h.chunk_id for h in hits}
             gone += [cid for cid in stale if cid not in got and cid in state.docs]
         changed = [

@@ -147,13 +147,13 @@ def test_reads_only_what_changed(
     lex = LexicalIndex()
     lex.search(index, "ana", store.revision["ana"], "promise", 10)
     asked: list[list[str]] = []
-    real = index.documents_by_id
+    real = index.documents_by_id_with_vectors
 
-    def spy(user_id: str, chunk_ids: Sequence[str]) -> list:  # type: ignore[type-arg]
+    def spy(user_id: str, chunk_ids: Sequence[str]) -> tuple:  # type: ignore[type-arg]
         asked.append(list(chunk_ids))
         return real(user_id, chunk_ids)
 
-    monkeypatch.setattr(index, "documents_by_id", spy)
+    monkeypatch.setattr(index, "documents_by_id_with_vectors", spy)
     monkeypatch.setattr(index, "documents", lambda *a, **k: pytest.fail("a full read"))
     journal.write("ana", "late", 2)
     journal.write("ana", "e0", 4)
