@@ -9,10 +9,18 @@ import secrets
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.crypto import KEY_FILE, Keyring, create_key_file, load_masters, new_master
+from ingest.crypto import (
+    KEY_FILE,
+    KeyError_,
+    Keyring,
+    create_key_file,
+    load_masters,
+    new_master,
+)
 from ingest.store import UserEntries, UserKey, create_user, make_sessions
 
 D1 = dt.date(2024, 3, 1)
@@ -92,3 +100,42 @@ def test_processes_starting_together_share_one_master_key(tmp_path: Path) -> Non
     assert (tmp_path / KEY_FILE).stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == [KEY_FILE]
     assert load_masters(None, tmp_path) == load_masters(None, tmp_path)
+
+
+def test_opened_text_is_reused_and_forgotten_with_the_key(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry read again is not decrypted again (asks read the whole journal several
+    times), and destroying the person's key drops what was opened: a sealed value read
+    afterwards cannot be opened, even by a process that had opened it before."""
+    master = secrets.token_bytes(32)
+    kr = Keyring([master])
+    sessions = make_sessions(engine, kr)
+    uid = _user(sessions)
+    with sessions() as s:
+        UserEntries(s, uid).upsert("a", D1, "Words only she wrote.", [], "t")
+        s.commit()
+    with sessions() as s:
+        stored = [e.__dict__ for e in UserEntries(s, uid).all()]
+    sealed = [v for d in stored for v in d.values() if isinstance(v, str) and v.startswith("tl1:")]
+    assert len(sealed) == 1
+    value = sealed[0]
+    calls = 0
+    real = kr._cipher
+
+    def counting(*a: object, **k: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kr, "_cipher", counting)
+    with sessions() as s:
+        assert kr.open(s, uid, value) == "Words only she wrote."
+        assert [e.text for e in UserEntries(s, uid).all()] == ["Words only she wrote."]
+    assert calls == 0  # opened once already, in this process
+    monkeypatch.undo()
+    with sessions() as s:
+        kr.destroy(s, uid)
+        s.commit()
+    with sessions() as s, pytest.raises(KeyError_):
+        kr.open(s, uid, value)
