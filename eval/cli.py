@@ -676,11 +676,11 @@ def bench_encryption_cmd(
     ] = 200,
     repeats: Annotated[
         int, typer.Option("--repeats", min=1, help="Imports of each build, interleaved.")
-    ] = 4,
+    ] = 6,
     chunks: Annotated[
         int, typer.Option("--chunks", min=1, help="Journal size for ask, in chunks.")
     ] = 2000,
-    queries: Annotated[int, typer.Option("--queries", min=1, help="Questions timed.")] = 40,
+    queries: Annotated[int, typer.Option("--queries", min=1, help="Questions timed.")] = 60,
     as_json: JsonOpt = False,
 ) -> None:
     """What encryption at rest costs: bench ingest and ask p50, encrypted vs plain."""
@@ -708,6 +708,13 @@ def bench_encryption_cmd(
             _fmt(ask[f"{q}_ms"]["encrypted"]),
             _fmt(ask[f"{q}_ms"]["plain"]),
             _fmt(ask[f"ratio_{q}"]),
+        )
+    for name, part in (("ingest", ing), ("ask", ask)):
+        table.add_row(
+            f"{name}: time in seal/open",
+            f"{part['crypto_seconds']:.3f} s ({100 * part['crypto_share']:.2f} %)",
+            "",
+            "",
         )
     table.add_row(
         "BM25 build ms",
