@@ -23,7 +23,8 @@ Rules (Y = the anchor's year; every period is a closed range of whole days):
   winter Dec–Feb. A winter belongs to the year of its December: "winter 2023" (also
   "winter 2023/24", "the winter of last year" when Y is 2024) is 2023-12-01..2024-02-29.
   In a journal written in the southern hemisphere (``southern_hemisphere``: its own
-  season words, read against the months they were written in) every season moves six
+  season words, read against the months they were written in, a season starting or
+  ending included; north without such words) every season moves six
   months: winter is Jun–Aug, summer Dec–Feb and belongs to the year of its December.
 * **"last <season>"** (also "last <month>") is the most recent one that had *ended*
   before the anchor: with the anchor 2024-11-24 "last winter" is Dec 2023–Feb 2024 and
@@ -717,38 +718,46 @@ def _resolve(question: str, anchor: dt.date) -> Period | None:
 
 
 _POSSESSIVE_AFTER = re.compile(r"['’]s\b")
-# A season word the writer uses about the season they are in: not "next/last/every
-# summer", "in winter", "since the summer" (another season's, or a plan).
-_SEASON_WORD = re.compile(r"\b(summer|winter)\b", re.IGNORECASE)
+# A season word the writer uses about the season they are in or about to enter: not
+# "next/last/every summer", "in winter", "since the summer" (another season's, or a plan),
+# nor a dish or a chore ("spring rolls", "spring cleaning"). "fall" is left out: a verb.
+_SEASON_WORD = re.compile(
+    r"\b(spring|summer|autumn|winter)\b(?!\s+(?:rolls?|onions?|clean\w*|water|greens)\b)",
+    re.IGNORECASE,
+)
 _NOT_CURRENT = re.compile(
     r"\b(?:next|last|every|each|since|in|by|over|during|until|till|previous|following)"
     r"(?:\s+\w+)?\s*$",
     re.IGNORECASE,
 )
-_SOUTHERN_SUMMER = (12, 1, 2)
-_SOUTHERN_WINTER = (6, 7, 8)
+_NORTHERN_MIDDLE = {"spring": 4, "summer": 7, "autumn": 10, "winter": 1}
+
+
+def _months_apart(a: int, b: int) -> int:
+    d = abs(a - b) % 12
+    return min(d, 12 - d)
 
 
 def southern_hemisphere(dated_texts: Iterable[tuple[dt.date, str]]) -> bool:
     """Whether a journal was written in the southern hemisphere, from its own words: a
-    New Zealander writing "Summer at the shop is mad" in January means December to
-    February by "last summer". Each "summer" or "winter" written in December–February
-    or June–August and not about another season ("next summer", "in winter") is a vote
-    for the hemisphere where that is the season of that month. Southern needs at least
-    two votes and more than the northern ones; anything else (most journals never say)
-    stays northern, the default."""
+    New Zealander writing "Summer at the shop is mad" in January, or a Durban caterer
+    writing "Winter is coming in" at the end of May, means June to August by "last
+    winter". Each season word not about another season ("next summer", "in winter") is a
+    vote for the hemisphere where that season is nearer the month it was written in (it
+    is in it, or just starting or ending: within two months of its middle month); a word
+    written three months from both middles (summer in October) says nothing. Southern
+    needs at least two votes and more than the northern ones; anything else (most
+    journals never say) stays northern, the default."""
     south = north = 0
     for day, text in dated_texts:
-        if day.month not in _SOUTHERN_SUMMER + _SOUTHERN_WINTER:
-            continue
         for m in _SEASON_WORD.finditer(text):
             if _NOT_CURRENT.search(text[max(0, m.start() - 24) : m.start()]):
                 continue
-            summer = m.group(1).lower() == "summer"
-            if summer == (day.month in _SOUTHERN_SUMMER):
-                south += 1
-            else:
-                north += 1
+            middle = _NORTHERN_MIDDLE[m.group(1).lower()]
+            to_north = _months_apart(day.month, middle)
+            to_south = _months_apart(day.month, middle + 6)
+            south += to_south < to_north
+            north += to_north < to_south
     return south >= 2 and south > north
 
 

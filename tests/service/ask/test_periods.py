@@ -443,12 +443,36 @@ def test_the_hemisphere_comes_from_the_journals_own_season_words() -> None:
     assert not southern_hemisphere([])
 
 
+def test_hemisphere_from_a_season_starting_or_ending() -> None:
+    """A season word written in the month before or after the season counts too: "winter
+    is on its way" at the end of May is a southern journal's; a dish or a chore named
+    after a season ("spring rolls", "spring cleaning") says nothing."""
+    south = [
+        (D(2024, 5, 28), "Winter is on its way, I dug out the heater."),
+        (D(2024, 9, 12), "Blossom everywhere on the walk to work. Spring at last."),
+        (D(2024, 6, 20), "Made spring rolls for the whole street, then spring cleaning."),
+    ]
+    assert southern_hemisphere(south)
+    north = [
+        (D(2024, 5, 3), "Summer is nearly here, the evenings are long."),
+        (D(2024, 3, 10), "Still winter by the feel of it."),
+        (D(2024, 10, 2), "Summer is long gone."),  # three months from both: no vote
+    ]
+    assert not southern_hemisphere(north)
+    anchor = D(2025, 3, 1)
+    period = resolve_period("Last winter, who let me down?", anchor, southern=True)
+    assert period is not None and (period.since, period.until) == (D(2024, 6, 1), D(2024, 8, 31))
+
+
 # Periods read otherwise than their writer meant, and why (kept exact: a fix shows here).
 KNOWN_MISREADS = {
     # "over the December holidays and in January": only the second expression is read
     "bo-q12",
     # "since the proposal in January": the writer means the day of the proposal entry
     "bo-q14",
+    # "How was Obon for me last summer?": July and August (Obon is in August); summer is
+    # read as June to August
+    "yo-q17",
 }
 
 
