@@ -33,7 +33,9 @@ Rules, in the order they are applied:
 2. ``habit``: a "what do I (usually) do when" / "how do I react/handle/deal" frame. A
    past-tense frame ("how did I handle ...", "what did I do when ...") is a habit only when
    the situation is generic ("people letting me down") or habitual ("usually"); about one
-   named episode ("what did I do when Priya cancelled on me?") it is a look-up.
+   named episode ("what did I do when Priya cancelled on me?") it is a look-up. Without a
+   when-clause the situation is what comes before the frame ("who let me down and what did
+   I do about it?": whoever did, a habit), and ``feeling`` is read on the whole question.
    ``trigger`` is the leading when-clause up to its comma, else what follows
    when/whenever/if/after, else the object of handle/deal with/cope with/react to, less any
    time expression. ``feeling`` is ``let_down`` when the trigger matches the let-down
@@ -59,18 +61,20 @@ Rules, in the order they are applied:
    go ("with jas", "jas said") and rarely after an article. A lowercase word in a name slot
    of the question ("me and X", "with X", "when X cancels") counts when the journal uses
    it as names are used.
-6. ``subject_missing``: the terms the question is about that the journal never mentions:
-   a name or proper noun, a family role the writer never calls their own ("her sister's
+6. ``subject_missing``: the terms the question is about that the journal never mentions: a
+   name or proper noun, a family role the writer never calls their own ("her sister's
    wedding" is not my sister), a pet or car of mine the journal never calls its own, or
    the content words of a noun phrase after my/the/a/about/a possessive ("my driving
-   instructor", "the school counsellor"). Never subjects: generic words (things, people,
-   messages, my own read, my trust issues), time expressions, idioms ("drops the ball"),
-   the words of a label or let-down cue ("breaks a promise"), and roles often written
-   only as a name (partner, boss; a therapist only when the journal never mentions
-   therapy at all: ``soft_role_evidence``). A multi-word term is mentioned when its words
-   occur in one entry ("the generator rebuild" in an entry about rebuilding the
-   generator). An indefinite noun phrase after a copula is a predicate that describes, not
-   a subject ("was it a blip", "is this a phase").
+   instructor", "the school counsellor"). After a person the journal names only a role or
+   pet is judged ("Lwazi's swimming coach", not "Lina's party"), a bare soft role never.
+   Never subjects: generic words (things, people, messages, my own read, my trust issues),
+   time expressions, idioms ("drops the ball"), the words of a label or let-down cue
+   ("breaks a promise"), and roles often written only as a name (partner, boss; a
+   therapist only when the journal never mentions therapy at all: ``soft_role_evidence``).
+   A multi-word term is mentioned when its words occur in one entry ("the generator
+   rebuild" in an entry about rebuilding the generator). An indefinite noun phrase after a
+   copula is a predicate that describes, not a subject ("was it a blip", "is this a
+   phase").
 7. ``search_text`` is the question without its frame words and time expressions.
 """
 
@@ -638,7 +642,10 @@ def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
     core = _Text(text).without(lex.time)  # "last winter" is for periods.py, not the kind
     kind = _classify(q.low, core.low, q.named, lex)
     trigger = _trigger(core, lex) if kind == "habit" else None
-    feeling = LET_DOWN if trigger and _any(lex.let_down, trigger.lower()) else None
+    # Without a situation clause ("who let me down and what did I do about it?") the
+    # let-down is told anywhere in the question.
+    told = trigger.lower() if trigger else core.low if kind == "habit" else ""
+    feeling = LET_DOWN if told and _any(lex.let_down, told) else None
     return Plan(
         kind=kind,
         people=tuple(q.people),
@@ -758,10 +765,17 @@ def _is_habit(text: str, lex: _Lexicon) -> bool:
     if not _any(lex.kinds["habit_past"], text):
         return False
     m = _situation(text, lex)
-    situation = m.group("t").strip(" ,.?!;:") if m else ""
+    situation = m.group("t").strip(" ,.?!;:") if m else _before_frame(text, lex)
     return _any(lex.kinds["generic_situation"], situation) or bool(
         re.search(r"\b(usually|normally|generally|typically|always|tend)\b", text)
     )
+
+
+def _before_frame(text: str, lex: _Lexicon) -> str:
+    """Without a when-clause, what happened is told before the frame: "who let me down
+    and what did I do about it?" is about whoever did, a habit over the period."""
+    starts = [m.start() for p in lex.kinds["habit_past"] for m in [p.search(text)] if m]
+    return text[: min(starts)] if starts else ""
 
 
 def _is_person(text: str, named: set[str], lex: _Lexicon) -> bool:
@@ -809,8 +823,32 @@ def _labels(text: str, lex: _Lexicon) -> tuple[str, ...]:
         for name, (cues, unless) in lex.labels.items()
         if _any(cues, text) and not _any(unless, text)
     ]
-    dropped = {d for name in named for d in lex.precedence.get(name, frozenset())}
+    dropped = {
+        d
+        for name in named
+        for d in lex.precedence.get(name, frozenset())
+        if d in named and not _alternatives(text, lex.labels[name][0], lex.labels[d][0])
+    }
     return tuple(n for n in named if n not in dropped)
+
+
+_OR = re.compile(r"\b(?:or|and/or|nor)\s*$")
+
+
+def _alternatives(
+    text: str, first: Iterable[re.Pattern[str]], second: Iterable[re.Pattern[str]]
+) -> bool:
+    """Two behaviours asked as alternatives ("go quiet on somebody or cut them off"): "or"
+    between their cues. Precedence (one is the means of the other: "kept quiet on
+    purpose to see whether someone would notice") does not hold then; both are asked."""
+    a = [m.span() for p in first for m in p.finditer(text)]
+    b = [m.span() for p in second for m in p.finditer(text)]
+    for s1, e1 in a:
+        for s2, e2 in b:
+            gap = text[e1:s2] if e1 <= s2 else text[e2:s1] if e2 <= s1 else ""
+            if _OR.search(gap) and len(gap) <= 40:  # the later cue right after "or"
+                return True
+    return False
 
 
 # --- people --------------------------------------------------------------------------------
@@ -851,7 +889,7 @@ def _role(q: _Question, i: int) -> bool:
     ):
         q.consumed.add(i)  # a title: "Auntie Neela", the name follows
         return True
-    if not _writers_own(_before_modifiers(q.toks, i, lex), lex):
+    if not _writers_own(_before_modifiers(q.toks, i, lex), lex) or _noun_modifier(q, i):
         return False
     form = _journal_role(q, key)
     if form is not None:
@@ -861,6 +899,23 @@ def _role(q: _Question, i: int) -> bool:
     else:
         q.add_missing(key, i)
     return True
+
+
+_PREPOSITIONS = frozenset({"at", "to", "in", "on", "for", "during", "from", "into"})
+
+
+def _noun_modifier(q: _Question, i: int) -> bool:
+    """A role word that qualifies the noun after it, right after a preposition ("at family
+    gatherings", "to team meetings"): a kind of occasion, not someone of the writer's."""
+    if i == 0 or i + 1 >= len(q.toks) or q.toks[i - 1].norm not in _PREPOSITIONS:
+        return False
+    nxt = q.toks[i + 1]
+    return (
+        nxt.lower.endswith("s")
+        and nxt.lower != nxt.norm
+        and not q.lex.any_of(nxt.norm, "stopwords", "generic", "time_words")
+        and not (nxt.cap and q.caps)
+    )
 
 
 def _no_trace(q: _Question, key: str) -> bool:
@@ -936,7 +991,8 @@ def _lowercase_word(q: _Question, i: int, strong: set[int], weak: set[int]) -> N
 def _find_missing_subjects(q: _Question) -> None:
     """Noun phrases after my/the/about/a possessive, and what is played ("play golf"),
     whose words the journal never uses. What belongs to a person the journal names is
-    not judged: the journal may call "Lina's party" "the night at Lina's"."""
+    not judged: the journal may call "Lina's party" "the night at Lina's". The people
+    and pets around them are (``_belongs_to_named``)."""
     i = 0
     while i < len(q.toks):
         t = q.toks[i]
@@ -949,10 +1005,38 @@ def _find_missing_subjects(q: _Question) -> None:
         if not opens or i in q.blocked:
             i += 1
             continue
-        words, i = _noun_phrase(q, i + 1, t.norm)
+        after = i + 1
+        words, i = _noun_phrase(q, after, t.norm)
         known_owner = t.possessive and t.norm in q.vocab.people
-        if words and not known_owner and not _predicate(q, words[0], t.norm):
+        if known_owner:
+            _belongs_to_named(q, after)
+        elif words and not _predicate(q, words[0], t.norm):
             _judge(q, words, owner="" if t.possessive else t.norm)
+
+
+def _belongs_to_named(q: _Question, start: int) -> None:
+    """Someone or something of a person the journal names ("Lwazi's swimming coach",
+    "Sam's dentist", "Lina's dog"): a role or pet is written as such when it matters, so
+    when the journal never mentions the phrase it is missing. A bare soft role ("Lina's
+    teacher") may be written only by name and a family role ("Lina's mum") is judged
+    elsewhere; neither is missing here."""
+    lex, phrase = q.lex, list[_Token]()
+    for k in range(start, min(start + 4, len(q.toks))):
+        t = q.toks[k]
+        if k in q.blocked or lex.any_of(t.norm, "stopwords", "determiners", "generic"):
+            return
+        if not phrase and lex.has("modifiers", t.norm):
+            continue
+        phrase.append(t)
+        key = _role_key(t)
+        if key in lex.family or t.possessive:
+            return
+        if _is_role(key, lex) or lex.has("owned_things", key):
+            bare_soft = len(phrase) == 1 and lex.has("soft_roles", key)
+            term = " ".join(w.lower for w in phrase)
+            if not bare_soft and not q.vocab.mentions(term):
+                q.add_missing(term)
+            return
 
 
 def _predicate(q: _Question, first: _Token, opener: str) -> bool:

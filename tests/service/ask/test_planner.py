@@ -43,6 +43,15 @@ TIME_BOUNDED_KINDS = {
     # stuff out loud when it bugs me?" (one behaviour, or progress over the period?) and
     # pr-q13 "Who let me down last autumn, and what did I do about it?" (a look-up and a
     # habit in one question).
+    # round four: "who let me down and what did I do about it" is a habit over the period
+    # (the writer meant every let-down of that winter); "have I been handling people
+    # better" is progress; "who have I stood up to", "when did I stand up for myself" and
+    # "when did I go quiet on somebody or cut them off" name one behaviour each
+    "mb-q16": "habit",
+    "he-q15": "progress",
+    "gr-q17": "pattern",
+    "mb-q18": "pattern",
+    "da-q15": "pattern",
 }
 
 # maya's and theo's answerable questions (journal_dev.json has no kind field).
@@ -163,6 +172,32 @@ EXPECTED_PEOPLE = {
     "za-q06": ("karim",),
     "za-q07": ("marc-andré",),
     "za-q17": ("marc-andré",),
+    # round four (measured once as test journals, then joined dev)
+    "mb-q02": ("sipho",),
+    "mb-q03": ("lindani",),
+    "mb-q07": ("thandeka",),
+    "mb-q08": ("nomsa",),
+    "he-q02": ("dad",),
+    "he-q06": ("tama",),
+    "he-q07": ("aroha",),
+    "he-q19": ("jayden",),
+    "da-q02": ("monique", "kiara"),
+    "da-q06": ("val",),
+    "da-q07": ("terrence",),
+    "da-q16": ("kiara",),
+    "yo-q02": ("naomi",),  # "at family gatherings" is an occasion, not a person
+    "yo-q06": ("linda",),
+    "yo-q07": ("ogawa",),
+    "yo-q08": ("kenta",),
+    "yo-q12": ("takeshi", "father"),
+    "mb-q12": ("lindani", "lwazi", "baba"),
+    "gr-q02": ("tyler",),
+    "gr-q03": ("karin",),
+    "gr-q07": ("blessing",),
+    "gr-q08": ("lorraine",),
+    "qu-q03": ("ailsa",),
+    "qu-q07": ("sam",),
+    "qu-q08": ("jordan",),
 }
 
 # The labels pattern questions name.
@@ -184,6 +219,10 @@ EXPECTED_LABELS = {
     "q07": ("hypervigilance",),
     "q13": ("preemptive_withdrawal",),
     "q14": ("testing",),
+    # round four: standing up for oneself is self-trust; alternatives keep both labels
+    "gr-q17": ("self_trust",),
+    "mb-q18": ("self_trust",),
+    "da-q15": ("avoidance", "preemptive_withdrawal"),
 }
 
 
@@ -361,6 +400,13 @@ def test_labels_of_pattern_questions(vocabularies: dict[str, JournalVocabulary])
     assert not wrong, wrong
 
 
+# Habit questions whose situation is not a let-down as asked: "when Sipho wants the bakkie
+# or money from me" is a request (the unpaid loans come after it, the question does not
+# say so); "when Ailsa does something in the flat that gets to me" is an annoyance. All
+# their episodes with that person are counted.
+NOT_LET_DOWN = {"mb-q02", "qu-q03"}
+
+
 def test_habit_questions_carry_trigger_and_let_down(
     vocabularies: dict[str, JournalVocabulary],
 ) -> None:
@@ -374,7 +420,7 @@ def test_habit_questions_carry_trigger_and_let_down(
     assert plans["ri-q16"][1].trigger == "people letting me down"
     assert plans["ha-q15"][1].trigger == "people letting me down"
     for qid, (q, plan) in plans.items():
-        if plan.kind == "habit" and _expected_kind(q) == "habit":
+        if plan.kind == "habit" and _expected_kind(q) == "habit" and qid not in NOT_LET_DOWN:
             assert plan.feeling == "let_down", (qid, plan.trigger)
         if plan.kind != "habit":
             assert plan.trigger is None and plan.feeling is None, qid
@@ -573,6 +619,43 @@ OWN_QUESTIONS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str |
     ("A", "Was the lunch with Rosa a blip?", "lookup", ("rosa",), (), None, ()),
     ("A", "Was there a dentist at the party?", "lookup", (), (), None, ("dentist",)),
     ("A", "How is my car?", "lookup", (), (), None, ()),  # "in the car"
+    # someone of a person the journal names: a role or pet never mentioned is missing;
+    # a bare soft role may be written only by name
+    (
+        "A",
+        "Did Kate's piano teacher ever ring back?",
+        "lookup",
+        ("kate",),
+        (),
+        None,
+        ("piano teacher",),
+    ),
+    ("A", "What did Rosa's dentist say?", "lookup", ("rosa",), (), None, ("dentist",)),
+    ("A", "What did Rosa's teacher say?", "lookup", ("rosa",), (), None, ()),
+    ("A", "Is Kate's dog any better?", "lookup", ("kate",), (), None, ()),
+    ("A", "What does Mum say at family dinners?", "lookup", ("mum",), (), None, ()),
+    # "who ... and what did I do about it": every such episode, a habit
+    ("A", "Who cancelled on me and what did I do about it?", "habit", (), (), LD, ()),
+    ("A", "what do I do when Tom is behind on the rent?", "habit", ("tom",), (), LD, ()),
+    ("B", "what do i do when ollie only texts me for money", "habit", ("ollie",), (), LD, ()),
+    # progress asked with a gerund: "have I been <doing> ... better"
+    ("A", "have I been dealing with Rosa better?", "progress", ("rosa",), (), None, ()),
+    # standing up for oneself is self-trust; "who have I ..." asks about one behaviour
+    ("A", "Who have I stood up to?", "pattern", (), (ST,), None, ()),
+    ("A", "When did I stick up for myself with Mum?", "pattern", ("mum",), (ST,), None, ()),
+    # alternatives keep both labels (precedence is for a means: "quiet on purpose")
+    ("A", "Did I ever go silent on a friend or push them away?", "pattern", (), (AV, PW), None, ()),
+    # "was I angry at X or at Y", and "long ago" is time, not part of a subject
+    ("A", "Was I upset with Tom or with Dad?", "past_present", ("tom", "dad"), (), None, ()),
+    (
+        "A",
+        "When Rosa forgot, was I reacting to her or to Dad in the car long ago?",
+        "past_present",
+        ("rosa", "dad"),
+        (PRJ,),
+        None,
+        (),
+    ),
 ]
 
 

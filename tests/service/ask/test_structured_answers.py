@@ -15,7 +15,7 @@ from ingest.episodes_store import StoredEpisode
 from service.ask.answers import habit
 from service.ask.answers.common import Period
 from service.ask.planner import JournalVocabulary, plan_question
-from service.ask.service import _bounded_lookup
+from service.ask.service import _bounded_lookup, _draft
 from service.insight.service import Journal
 
 TEXTS = {
@@ -119,8 +119,19 @@ def test_a_person_habit_counts_episodes_of_entries_naming_them_whoever_the_doer_
     assert _cited(habit.answer(JOURNAL, plan, Period())) == ["e1"]
 
 
-def test_a_bounded_let_down_lookup_counts_the_periods_episodes() -> None:
+def test_a_let_down_habit_over_a_period_counts_the_periods_episodes() -> None:
+    """ "who let me down ... and what did I do about it?" is a habit over the period."""
     text = "who let me down in the first half of 2024 and what did I do about it?"
+    plan = plan_question(text, VOCAB)
+    assert plan.kind == "habit" and plan.feeling == "let_down"
+    period = Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    drafted = _draft(JOURNAL, plan, period)
+    assert _cited(drafted) == ["e1", "e2"]
+    assert drafted is not None and drafted.behaviors[0].pattern in ("avoidance", "hypervigilance")
+
+
+def test_a_bounded_let_down_lookup_counts_the_periods_episodes() -> None:
+    text = "who let me down in the first half of 2024?"
     plan = plan_question(text, VOCAB)
     assert plan.kind == "lookup"
     period = Period(dt.date(2024, 1, 1), dt.date(2024, 6, 30))
