@@ -66,8 +66,9 @@ class LLMAnswerer:
         draft = Draft(question=question, mode="llm", intro="From your journal:")
         if not evidence:
             return draft
-        ps = Pseudonyms(names)
-        inputs = {"question": ps.hide(question), "sources": ps.hide(format_sources(evidence))}
+        sources = format_sources(evidence)
+        ps = Pseudonyms(names, outgoing=[question, sources])
+        inputs = {"question": ps.hide(question), "sources": ps.hide(sources)}
         draft.sent_to_llm = as_sent(self.prompt, inputs)
         try:
             reply = self.chain.invoke(inputs)

@@ -59,8 +59,16 @@ def _letters(i: int) -> str:
 
 
 class Pseudonyms:
-    def __init__(self, names: Sequence[str]):
-        ordered = sorted({" ".join(n.split()).lower() for n in names if n.strip()})
+    """Placeholders for ``names`` (the people list: "Person A", ... by sorted name, the
+    same in every request) and for any name found only in the ``outgoing`` texts
+    themselves (a name in a question or a new entry that is not on the list yet; read as
+    ``capitalised_names`` reads a journal): those take the letters after the list's."""
+
+    def __init__(self, names: Sequence[str], outgoing: Iterable[str] = ()):
+        listed = sorted({" ".join(n.split()).lower() for n in names if n.strip()})
+        seen = set(listed)
+        extra = sorted({n.lower() for n in capitalised_names(outgoing)} - seen)
+        ordered = listed + extra
         self.placeholder = {n: f"Person {_letters(i)}" for i, n in enumerate(ordered)}
         self.surface: dict[str, str] = {}  # placeholder -> the name as it was written
         longest = sorted(ordered, key=len, reverse=True)

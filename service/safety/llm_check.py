@@ -112,7 +112,7 @@ class LLMCrisisCheck:
         then: reading the people list costs a query) replaced by placeholders."""
         if not unsure(a, self.threshold, self.crisis_threshold):
             return Opinion(a)
-        inputs = {"text": Pseudonyms(names()).hide(text)}
+        inputs = {"text": Pseudonyms(names(), outgoing=[text]).hide(text)}
         sent = as_sent(self.prompt, inputs)
         try:
             reply = self.chain.invoke(inputs)

@@ -49,12 +49,15 @@ def check(stub: OpenAIStub) -> LLMCrisisCheck:
 def test_the_model_gets_placeholders_and_the_decision_is_the_same(
     check: LLMCrisisCheck, stub: OpenAIStub, reply: str, status: int
 ) -> None:
+    hid = NAMED.replace("Jonah", "Person A").replace("Priya", "Person B")
     stub.reset(reply=reply, status=status)
     plain = check.second_opinion(NAMED, _classifier_concern())
-    assert names_in(stub.requests[0]) == NAMES  # without a people list, as written
+    # Without a people list (`trustlens safety check`), the names the text itself shows
+    # are hidden the same way.
+    assert names_in(stub.requests[0]) == []
+    assert f'"""\n{hid}\n"""' in stub.requests[0].content_of("user")
     stub.reset(reply=reply, status=status)
     hidden = check.second_opinion(NAMED, _classifier_concern(), lambda: NAMES)
-    hid = NAMED.replace("Jonah", "Person A").replace("Priya", "Person B")
     assert stub.requests  # a 500 is retried once, with the same messages
     for req in stub.requests:
         assert names_in(req) == []
@@ -136,7 +139,9 @@ def test_no_name_from_a_question_situation_or_entry_reaches_the_model(
         for text, about in ((QUESTION, "question"), (SITUATION, "situation"), (ENTRY, "entry")):
             stub.reset(reply=scripted(severity))
             safety = unnamed.check(text, about)  # type: ignore[arg-type]
-            assert len(stub.requests) == 1 and names_in(stub.requests[0])  # as written
+            # Without a people list only the names the text itself shows as names are
+            # hidden ("I told Priya"), not "Jonah left." opening a sentence once.
+            assert len(stub.requests) == 1
             decided[about] = None if safety is None else safety.level
         assert decided == dict.fromkeys(decided, "crisis" if severity else None)
 
@@ -182,3 +187,16 @@ def test_the_gates_request_comes_first_in_an_asks_sent_to_llm(
     # Every message of every request, in the order sent: the gate's, then the answer's.
     assert body["sent_to_llm"] == [m for r in stub.requests for m in as_received(r)]
     assert body["sent_to_llm"][:2] == as_received(first)
+
+
+def test_a_name_only_in_the_checked_text_is_hidden_after_the_list(
+    check: LLMCrisisCheck, stub: OpenAIStub
+) -> None:
+    """A new entry can name someone the people list does not hold yet: that name is
+    hidden too, with the letters after the list's, so the list's placeholders stay
+    the ones every other request uses."""
+    stub.reset(reply=_sev(2))
+    check.second_opinion(NAMED, _classifier_concern(), lambda: ["Priya", "Zanele"])
+    sent = stub.requests[0].content_of("user")
+    assert names_in(stub.requests[0]) == []
+    assert "I told Person A that" in sent and "not Person C." in sent  # Jonah: after B
