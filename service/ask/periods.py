@@ -561,12 +561,14 @@ def _range(p1: _Point, p2: _Point, anchor: dt.date) -> _Span | None:
 
 
 def _range_at(
-    text: str, pos: int, anchor: dt.date, head: re.Pattern[str]
+    text: str, pos: int, anchor: dt.date, head: re.Pattern[str] | None
 ) -> tuple[_Span, int] | None:
-    opening = head.match(text, pos)
-    if opening is None:
+    """``head`` X ``connector`` Y. Without a head ("September to November 2021") the
+    right end must carry its year or day: a bare "May to June" could be anything."""
+    opening = head.match(text, pos) if head is not None else None
+    if head is not None and opening is None:
         return None
-    left = _point(text, opening.end(), anchor)
+    left = _point(text, opening.end() if opening is not None else pos, anchor)
     if left is None or left[0].weak:
         return None
     connector = _CONNECTOR.match(text, left[1])
@@ -579,7 +581,7 @@ def _range_at(
             return None
         return (first[0], anchor), now.end()
     right = _point(text, connector.end(), anchor)
-    if right is None or right[0].weak:
+    if right is None or right[0].weak or (head is None and right[0].bare):
         return None
     span = _range(left[0], right[0], anchor)
     return None if span is None else (span, right[1])
@@ -659,6 +661,7 @@ def _parse_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
         or _since_at(text, pos, anchor)
         or _window_at(text, pos, anchor)
         or _range_at(text, pos, anchor, _RANGE_CUE)
+        or _range_at(text, pos, anchor, None)
         or _cued_at(text, pos, anchor)
     )
 

@@ -274,6 +274,10 @@ CASES = [
     ("on Feb 29th", D(2024, 3, 10), D(2024, 2, 29), D(2024, 2, 29)),
     ("Sept. 3, 2023", AUTUMN, D(2023, 9, 3), D(2023, 9, 3)),
     ("on the 12th of June, 2023", AUTUMN, D(2023, 6, 12), D(2023, 6, 12)),
+    # A range without "between"/"from", its year on the right end only.
+    ("Back then, March to May 2022, who did I lean on?", AUTUMN, D(2022, 3, 1), D(2022, 5, 31)),
+    ("Over the holidays, December to January 2024?", AUTUMN, D(2023, 12, 1), D(2024, 1, 31)),
+    ("What did I write 4 June to 10 June 2023?", AUTUMN, D(2023, 6, 4), D(2023, 6, 10)),
 ]
 
 
@@ -311,6 +315,7 @@ FALSE_FRIENDS = [
     "What did Brennan say when I asked after one year?",
     "Why was I left out of the Q4 roadmap meeting?",
     "What did my dentist say at my last check-up?",
+    "Did I tell April to June's party plans?",  # no year on the right: not a range
 ]
 
 
