@@ -529,8 +529,10 @@ _NEW_YEAR = _rx(r"(?:the\s+)?new\s+year(?:'s|’s)?(?:\s+day)?\b")
 # "since Christmas", "since Christmas Day", "since xmas": from the last 25 December.
 _CHRISTMAS = _rx(r"(?:christmas|xmas)(?:\s+day)?\b")
 # "since the proposal in January", "since my birthday in May": the event is told by when.
+# "since the move in March", and a clause: "since I asked him in April" (from then on).
 _SINCE_EVENT = _rx(
-    r"(?:the|my|our|his|her|their|that)\s+(?:[\w'’-]+\s+){1,3}?(?:back\s+)?(?:in|on)\s+"
+    r"(?:the|my|our|his|her|their|that|i|we|he|she|they)\s+(?:[\w'’-]+\s+){1,3}?"
+    r"(?:back\s+)?(?:in|on)\s+"
 )
 _FROM = _rx(r"from\s+")
 _WINDOW = _rx(

@@ -278,6 +278,9 @@ CASES = [
     ("Back then, March to May 2022, who did I lean on?", AUTUMN, D(2022, 3, 1), D(2022, 5, 31)),
     ("Over the holidays, December to January 2024?", AUTUMN, D(2023, 12, 1), D(2024, 1, 31)),
     ("What did I write 4 June to 10 June 2023?", AUTUMN, D(2023, 6, 4), D(2023, 6, 10)),
+    # "since" and a clause that ends on its date: from then to the anchor.
+    ("Has she kept it up since I asked her in May?", AUTUMN, D(2024, 5, 1), AUTUMN),
+    ("since we talked on 3 March, has he called?", AUTUMN, D(2024, 3, 3), AUTUMN),
 ]
 
 
