@@ -996,22 +996,35 @@ def _find_missing_subjects(q: _Question) -> None:
     i = 0
     while i < len(q.toks):
         t = q.toks[i]
+        how_did = t.norm in _HOW_AUX and i > 0 and q.toks[i - 1].norm == "how"
         opens = (
             q.lex.has("determiners", t.norm)
             or t.norm == "about"
             or t.possessive
             or q.lex.has("activity_verbs", t.norm)
+            or how_did
         )
         if not opens or i in q.blocked:
             i += 1
             continue
         after = i + 1
         words, i = _noun_phrase(q, after, t.norm)
+        if how_did:
+            # "how did golf go", "how is choir going": the thing asked about, a bare
+            # noun; "how did I", "how did things go" open nothing (stopwords, generic).
+            words = [w for w in words if w.norm not in _GO]
+            if words and not any(w.cap for w in words):
+                _judge(q, words, owner="")
+            continue
         known_owner = t.possessive and t.norm in q.vocab.people
         if known_owner:
             _belongs_to_named(q, after)
         elif words and not _predicate(q, words[0], t.norm):
             _judge(q, words, owner="" if t.possessive else t.norm)
+
+
+_HOW_AUX = frozenset({"did", "does", "do", "is", "was", "are", "were"})
+_GO = frozenset({"go", "going", "went", "gone", "goes"})
 
 
 def _belongs_to_named(q: _Question, start: int) -> None:

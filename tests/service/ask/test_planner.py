@@ -810,3 +810,20 @@ def test_a_role_in_the_journals_words(vocabularies: dict[str, JournalVocabulary]
     assert plan_question("what did my father say?", vocabularies["maya"]).people == ("dad",)
     assert plan_question("How is my mum?", vocabularies["mt"]).people == ("mama",)
     assert plan_question("what did my mother say?", vocabularies["maya"]).people == ("mom",)
+
+
+def test_the_thing_in_how_did_it_go_is_a_subject() -> None:
+    """ "How did <thing> go": the thing is what is asked about, judged like a noun
+    phrase after "the" (a sport the journal never mentions is missing)."""
+    vocab = JournalVocabulary.from_texts(
+        ["Marcus and I went fishing at the lake. Cards after.", "Choir on Sunday, then soup."]
+    )
+    assert plan_question("How did golf go with Marcus?", vocab).subject_missing == ("golf",)
+    assert plan_question("how was tennis last week?", vocab).subject_missing == ("tennis",)
+    for answerable in (
+        "How did fishing go with Marcus?",
+        "How is choir going?",
+        "How did things go with Marcus?",
+        "How did I handle it when Marcus was late?",
+    ):
+        assert plan_question(answerable, vocab).subject_missing == (), answerable
