@@ -100,6 +100,28 @@ LET_DOWN = "let_down"
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?\n:;\"“”]|(?:^|\s)'|'(?:\s|$)")
 _POSSESSIVE = re.compile(r"(?:'s|s')$")
+# After these, "'s" is "is" or "has" ("something's bothered me", "it's gone", "what's
+# happened"), never whose: nothing after them belongs to anyone.
+_CONTRACTED = frozenset(
+    {
+        "something",
+        "nothing",
+        "everything",
+        "anything",
+        "it",
+        "that",
+        "this",
+        "what",
+        "who",
+        "where",
+        "there",
+        "here",
+        "how",
+        "he",
+        "she",
+        "let",
+    }
+)
 _SPACES = re.compile(r"\s+")
 _ENTRY_GAP = 50  # positions between entries, so no phrase spans two entries
 _NAME_ARTICLE_SHARE = 0.25  # names rarely follow an article; common nouns usually do
@@ -169,7 +191,9 @@ def _tokens(text: str, titles: frozenset[str] = frozenset()) -> list[_Token]:
                 end=m.end(),
                 cap=raw[0].isupper() and not (len(raw) > 1 and raw.isupper()),
                 initial=initial,
-                possessive=bool(_POSSESSIVE.search(raw.lower())) and "'" in raw,
+                possessive="'" in raw
+                and bool(_POSSESSIVE.search(raw.lower()))
+                and _POSSESSIVE.sub("", raw.lower()) not in _CONTRACTED,
             )
         )
     return out
@@ -229,6 +253,7 @@ _WORD_LISTS = (
     "journal_place_words",
     "activity_verbs",
     "copulas",
+    "any_situation",
 )
 
 
@@ -596,6 +621,9 @@ class Plan:
     labels: tuple[str, ...]
     trigger: str | None
     feeling: str | None
+    # The trigger when it is narrower than being let down by anyone ("goes quiet on me",
+    # "takes credit for my work"): a habit answer counts only the episodes it describes.
+    situation: str | None
     subject_missing: tuple[str, ...]
     search_text: str  # the question without filler, for retrieval
 
@@ -652,6 +680,7 @@ def plan_question(question: str, vocab: JournalVocabulary) -> Plan:
         labels=_labels(_without_situation(core, kind, lex), lex),
         trigger=trigger,
         feeling=feeling,
+        situation=_narrow(trigger, q) if trigger else None,
         subject_missing=tuple(q.missing),
         search_text=_search_text(q),
     )
@@ -803,6 +832,17 @@ def _trigger(core: _Text, lex: _Lexicon) -> str | None:
     """The situation as the person wrote it; ``core`` has no time expressions."""
     m = _situation(core.low, lex)
     return core.text[m.start("t") : m.end("t")].strip(" ,.?!;:") or None if m else None
+
+
+def _narrow(trigger: str, q: _Question) -> str | None:
+    """The trigger, when a word in it other than a stopword, a name or a word of being let
+    down by anyone says what happened ("someone goes quiet on me"); None for "when
+    someone lets me down" or "when Tess disappoints me" (the person filter reads Tess)."""
+    for m in _WORD.finditer(trigger.lower()):
+        word = normalise(m.group())
+        if word and word not in q.named and not q.lex.any_of(word, "stopwords", "any_situation"):
+            return trigger
+    return None
 
 
 def _without_situation(core: _Text, kind: Kind, lex: _Lexicon) -> str:

@@ -198,6 +198,27 @@ EXPECTED_PEOPLE = {
     "qu-q03": ("ailsa",),
     "qu-q07": ("sam",),
     "qu-q08": ("jordan",),
+    "wn-q02": ("gareth",),
+    "wn-q06": ("trevor",),
+    "wn-q07": ("rhys",),
+    "wn-q20": ("dilys",),
+    "xo-q03": ("nico",),
+    "xo-q07": ("jade",),
+    "xo-q08": ("dani",),
+    "bi-q02": ("pieter",),
+    "bi-q07": ("mireille",),
+    "bi-q08": ("mama",),
+    "ce-q02": ("tess",),
+    "ce-q03": ("mom",),
+    "ce-q07": ("eli",),
+    "ce-q08": ("tess",),
+    "lo-q02": ("teresa",),
+    "lo-q05": ("sal",),
+    "lo-q06": ("kevin",),
+    "ru-q02": ("tom",),
+    "ru-q07": ("aisha",),
+    "ru-q08": ("dean",),
+    "ru-q17": ("hollie",),
 }
 
 # The labels pattern questions name.
@@ -404,7 +425,9 @@ def test_labels_of_pattern_questions(vocabularies: dict[str, JournalVocabulary])
 # or money from me" is a request (the unpaid loans come after it, the question does not
 # say so); "when Ailsa does something in the flat that gets to me" is an annoyance. All
 # their episodes with that person are counted.
-NOT_LET_DOWN = {"mb-q02", "qu-q03"}
+# "when I actually ask somebody for help or tell them something" (wn-q17) is the writer's
+# own act: what happens after a trust experiment, not a let-down.
+NOT_LET_DOWN = {"mb-q02", "qu-q03", "wn-q17"}
 
 
 def test_habit_questions_carry_trigger_and_let_down(
@@ -827,3 +850,50 @@ def test_the_thing_in_how_did_it_go_is_a_subject() -> None:
         "How did I handle it when Marcus was late?",
     ):
         assert plan_question(answerable, vocab).subject_missing == (), answerable
+
+
+def test_a_habit_situation_is_narrow_when_it_says_what_happened() -> None:
+    """ "When someone lets me down" is every let-down; "when someone goes quiet on me" or
+    "when people at work take the credit" says which (``Plan.situation``). A name alone
+    does not narrow it: the person filter reads the name."""
+    vocab = JournalVocabulary.from_texts(["Nadia cancelled again. Work was long."])
+    broad = (
+        "What do I usually do when someone lets me down?",
+        "When somebody disappoints me, what do I do?",
+        "How do I react when people hurt me?",
+        "What do I do when Nadia lets me down?",
+        "what do i usually do when i feel betrayed",
+    )
+    for q in broad:
+        plan = plan_question(q, vocab)
+        assert plan.kind == "habit" and plan.situation is None, q
+    narrow = {
+        "What do I do when someone goes quiet on me?": "someone goes quiet on me",
+        "when people at work take the credit, what do I do?": "people at work take the credit",
+        "What do I do when Nadia cancels on me?": "Nadia cancels on me",
+    }
+    for q, situation in narrow.items():
+        assert plan_question(q, vocab).situation == situation, q
+    assert plan_question("Tell me about Nadia and me.", vocab).situation is None
+
+
+def test_s_after_a_pronoun_is_a_verb_and_generic_nouns_are_no_subject() -> None:
+    """ "something's bothered me", "it's gone": "'s" is "is" or "has", so the word after
+    it is not a thing someone owns; "trouble" and "business" are as generic as
+    "problem" ("my back trouble" is about the back)."""
+    vocab = JournalVocabulary.from_texts(
+        ["The back business again, saw the physio.", "Kofi said nothing when I asked."]
+    )
+    for q in (
+        "Am I better at saying when something's bothered me?",
+        "What did I do when it's gone wrong with Kofi?",
+        "How did the physio help with my back trouble?",
+    ):
+        assert plan_question(q, vocab).subject_missing == (), q
+    assert plan_question("What did Kofi's dentist say?", vocab).subject_missing == ("dentist",)
+
+
+def test_saying_anything_is_speaking_up() -> None:
+    vocab = JournalVocabulary.from_texts(["Work was long. Dad rang."])
+    plan = plan_question("Did I ever say anything when something upset me at work?", vocab)
+    assert plan.labels == ("trust_experiment",)
