@@ -697,7 +697,39 @@ def resolve_period(
             _SOUTH.reset(token)
     if found is None and journal is not None:
         found = event_period(question, journal, anchor)
-    return found
+    return _spelled_out(question, found) if found is not None else None
+
+
+_MONTH_NUMBER = {
+    w: i + 1 for i, key in enumerate(_MONTH_KEYS) for w in _MONTHS if key.startswith(w[:3])
+}
+_APPOSITIVE = re.compile(
+    r"\s*[,(–—-]\s*(?:from\s+|i\.?e\.?\s+|so\s+)?(?P<a>[a-z]+)\s+(?:to|through|thru|till|until|-|–)"
+    r"\s+(?P<b>[a-z]+)\b\)?",
+    re.IGNORECASE,
+)
+
+
+def _spelled_out(question: str, found: Period) -> Period:
+    """A season or year followed by the months it means ("the fall of 2022, September to
+    December"; "last summer (June to August)"): the writer's own months win, in the
+    period's year. The months must overlap the period the words named; otherwise the
+    months are some other part of the question and the period stays."""
+    m = _APPOSITIVE.match(question, found.end)
+    if m is None:
+        return found
+    first, last = (_MONTH_NUMBER.get(m.group(k).lower()) for k in ("a", "b"))
+    if first is None or last is None:
+        return found
+    start_year = found.since.year
+    if first < found.since.month - 6:
+        start_year += 1  # "winter 2022, January to March": the months after December
+    since = dt.date(start_year, first, 1)
+    end_year = start_year if last >= first else start_year + 1
+    until = dt.date(end_year, last, calendar.monthrange(end_year, last)[1])
+    if until < found.since or since > found.until:
+        return found
+    return Period(since, until, question[found.start : m.end()], found.start, m.end())
 
 
 def _resolve(question: str, anchor: dt.date) -> Period | None:

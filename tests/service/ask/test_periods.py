@@ -478,6 +478,9 @@ KNOWN_MISREADS = {
     "bo-q12",
     # "since the proposal in January": the writer means the day of the proposal entry
     "bo-q14",
+    # "since I asked him in April": the writer means the day of the asking (7 April), read
+    # as the month (the event is dated by the month the question names, not found)
+    "wn-q15",
     # "How was Obon for me last summer?": July and August (Obon is in August); summer is
     # read as June to August
     "yo-q17",
@@ -564,3 +567,26 @@ def test_an_event_the_journal_never_tells_bounds_nothing() -> None:
     )
     # without the journal no event is looked for
     assert resolve_period("since my birthday, how are things?", D(2025, 9, 21)) is None
+
+
+def test_a_season_followed_by_its_months_is_read_as_those_months() -> None:
+    """ "the fall of 2022, September to December": the writer spells out what they mean
+    by the season, and the months win; months that do not overlap the season are some
+    other part of the question."""
+    anchor = D(2023, 11, 18)
+    cases = {
+        "How was work in the autumn of 2021, September to December?": (
+            D(2021, 9, 1),
+            D(2021, 12, 31),
+        ),
+        "what did I do last summer (June to August)?": (D(2023, 6, 1), D(2023, 8, 31)),
+        "Over the winter, December to February, who went quiet on me?": (
+            D(2022, 12, 1),
+            D(2023, 2, 28),
+        ),
+        "in spring 2023, May to June, who let me down?": (D(2023, 5, 1), D(2023, 6, 30)),
+        "in the fall of 2022, March to April was about Sam": (D(2022, 9, 1), D(2022, 11, 30)),
+    }
+    for question, want in cases.items():
+        period = resolve_period(question, anchor)
+        assert period is not None and (period.since, period.until) == want, question
