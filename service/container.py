@@ -35,6 +35,7 @@ from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, make_chat_model
 from service.ask.people import JournalPeople
 from service.ask.service import Answerer, AskService
+from service.ask.situations import Situations
 from service.db.migrate import ensure_schema
 from service.entries.service import EntriesService
 from service.experiments.service import ExperimentsService
@@ -199,6 +200,7 @@ class Container:
             self.journal_people,
             EvidencePolicy(min_relevance=self.settings.min_relevance),
             self.settings.max_question_chars,
+            Situations(self.embeddings),
         )
 
     @cached_property

@@ -33,6 +33,7 @@ from service.ask.people import JournalPeople
 from service.ask.periods import resolve_period, southern_hemisphere, strip_period
 from service.ask.planner import LET_DOWN, Plan, asks_what_i_did, plan_question, tells_let_down
 from service.ask.schemas import AskPlan, AskResponse, Mode
+from service.ask.situations import Situations
 from service.errors import check_free_text
 from service.insight.habits import habit_answer, past_present_answer
 from service.insight.reflect import is_past_present_question
@@ -117,6 +118,7 @@ class AskService:
         journal_people: JournalPeople,
         policy: EvidencePolicy,
         max_question_chars: int,
+        situations: Situations | None = None,
     ):
         self.sessions = sessions
         self.retrievers = retrievers
@@ -126,6 +128,7 @@ class AskService:
         self.journal_people = journal_people
         self.policy = policy
         self.max_question_chars = max_question_chars
+        self.situations = situations
 
     def ask(
         self,
@@ -181,7 +184,8 @@ class AskService:
         through the retrieval chain. Every answer is checked by the grounding checker."""
         j = self.insight.journal(user_id)
         period, text = _period(question, j, since, until)
-        plan = plan_question(text, self.journal_people.vocabulary(user_id, j.texts.values()))
+        vocab = self.journal_people.vocabulary(user_id, j.texts.values())
+        plan = plan_question(text, vocab)
         public = AskPlan(
             kind=plan.kind,
             since=period.since,
@@ -197,7 +201,9 @@ class AskService:
                 user_id, question, period, show_sent
             )
         else:
-            drafted = _draft(j, plan, period) or _bounded_lookup(j, plan, period, text)
+            drafted = _draft(j, plan, period, self.situations, vocab.people) or _bounded_lookup(
+                j, plan, period, text
+            )
             if drafted is None:
                 resp = self._lookup(user_id, question, period, show_sent)
                 bounded = period.since is not None or period.until is not None
@@ -320,10 +326,17 @@ def _period(
     return Period(found.since, found.until), strip_period(question, found)
 
 
-def _draft(j: Journal, plan: Plan, period: Period) -> Drafted | None:
-    """The answer of a kind the journal's structure answers; None sends it to retrieval."""
+def _draft(
+    j: Journal,
+    plan: Plan,
+    period: Period,
+    situations: Situations | None = None,
+    people: frozenset[str] | None = None,
+) -> Drafted | None:
+    """The answer of a kind the journal's structure answers; None sends it to retrieval.
+    ``people``: the names the journal uses for people (a habit question's doers)."""
     if plan.kind == "habit":
-        return habit.answer(j, plan, period)
+        return habit.answer(j, plan, period, situations, people)
     if plan.kind == "origin":
         return origin.answer(j, period)
     if plan.kind == "progress":

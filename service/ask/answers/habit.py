@@ -17,6 +17,7 @@ from service.ask.answers.common import Drafted, Period, cite, plural
 from service.ask.answers.person import name_pattern
 from service.ask.planner import Plan
 from service.ask.schemas import BehaviorPublic
+from service.ask.situations import Situations
 from service.insight.habits import behaviour_phrases, second_person
 from service.insight.service import Journal
 from service.schemas import Citation
@@ -24,23 +25,35 @@ from service.schemas import Citation
 MAX_TRIGGER_WORDS = 12
 
 
-def mentions(j: Journal, e: StoredEpisode, names: set[str]) -> bool:
+def mentions(
+    j: Journal, e: StoredEpisode, names: set[str], people: frozenset[str] | None = None
+) -> bool:
     """The episode is about one of ``names``: its doer is one of them, or the entry
     names one and the doer is not someone else by name. Who let the writer down is read
     from the sentences near the trigger, and in the dev journals it was often unread or
     a word for the person ("he", "my brother" for Sipho) in just the entries a
     person-specific habit question is about; a doer read as another name ("Jordan" in a
     question about Marcus) is that other person's episode even where the entry mentions
-    both."""
+    both. A capitalised doer that the journal never uses as a person's name (``people``:
+    a place, a brand, a word opening a sentence such as "Recap" or "Context") is no one,
+    and the entry's names decide."""
     if e.by and e.by.lower() in names:
         return True
-    if e.by and e.by[:1].isupper():
+    if e.by and e.by[:1].isupper() and (people is None or e.by.lower() in people):
         return False  # someone else, by name
     return name_pattern(tuple(names)).search(j.texts[e.entry_id]) is not None
 
 
-def select(j: Journal, plan: Plan, period: Period) -> list[StoredEpisode]:
-    """The episodes a habit question is about, with a response the writer describes."""
+def select(
+    j: Journal,
+    plan: Plan,
+    period: Period,
+    situations: Situations | None = None,
+    people: frozenset[str] | None = None,
+) -> list[StoredEpisode]:
+    """The episodes a habit question is about, with a response the writer describes.
+    A narrow situation ("when someone goes quiet on me") keeps the episodes whose
+    trigger tells it (``service.ask.situations``), unless the question names a person."""
     eps = [
         e
         for e in j.episodes
@@ -50,7 +63,11 @@ def select(j: Journal, plan: Plan, period: Period) -> list[StoredEpisode]:
         eps = [e for e in eps if e.family == plan.feeling]
     if plan.people:
         names = {p.lower() for p in plan.people}
-        eps = [e for e in eps if mentions(j, e, names)]
+        eps = [e for e in eps if mentions(j, e, names, people)]
+    elif plan.situation and situations is not None and eps:
+        triggers = [j.texts[e.entry_id][slice(*e.trigger)] for e in eps]
+        told = situations.described(plan.situation, triggers)
+        eps = [e for e, keep in zip(eps, told, strict=True) if keep]
     return eps
 
 
@@ -61,9 +78,15 @@ def _when(plan: Plan) -> str:
     return "When " + second_person(trigger)
 
 
-def answer(j: Journal, plan: Plan, period: Period) -> Drafted | None:
+def answer(
+    j: Journal,
+    plan: Plan,
+    period: Period,
+    situations: Situations | None = None,
+    people: frozenset[str] | None = None,
+) -> Drafted | None:
     """Counted responses over the situation's episodes; None when there are none."""
-    eps = select(j, plan, period)
+    eps = select(j, plan, period, situations, people)
     if not eps:
         return None
     counted = [e for e in eps if e.response_label]

@@ -158,3 +158,93 @@ def test_unbounded_lookups_and_other_kinds_are_left_to_retrieval() -> None:
     plan = plan_question(text, VOCAB)
     period = Period(dt.date(2024, 7, 1), dt.date(2024, 7, 31))
     assert _bounded_lookup(JOURNAL, plan, period, text) is None  # names nothing to select by
+
+
+# --- a narrow situation, and a doer that is not a person -------------------------------------
+
+
+class _WordEmbeddings:
+    """Deterministic bag-of-words vectors over a tiny vocabulary (no model): a situation
+    and a trigger sentence are close when they share these words. Counts every text it
+    embeds, so the tests can see the trigger sentences embedded once."""
+
+    WORDS = ("quiet", "reply", "answer", "text", "cancelled", "lunch", "money", "pay", "lied")
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> list[float]:
+        low = text.lower()
+        v = [1.0 if w in low else 0.0 for w in self.WORDS] + [0.2]
+        norm = sum(x * x for x in v) ** 0.5
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded.extend(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+def test_a_narrow_situation_counts_only_the_episodes_it_describes() -> None:
+    """'when someone cancels lunch on me' is not every let-down: the episodes whose
+    trigger tells it are counted; 'when someone lets me down' still counts them all,
+    and a question naming a person is left to the person filter."""
+    from service.ask.situations import Situations
+
+    emb = _WordEmbeddings()
+    situations = Situations(emb)  # type: ignore[arg-type]
+    narrow = plan_question("What do I do when someone cancels lunch on me?", VOCAB)
+    assert narrow.kind == "habit" and narrow.situation == "someone cancels lunch on me"
+    assert _cited(habit.answer(JOURNAL, narrow, Period(), situations)) == ["e3"]
+    broad = plan_question("What do I usually do when someone lets me down?", VOCAB)
+    assert broad.situation is None
+    assert _cited(habit.answer(JOURNAL, broad, Period(), situations)) == [
+        "e1",
+        "e2",
+        "e3",
+        "e5",
+        "e6",
+    ]
+    embedded = len(emb.embedded)
+    habit.answer(JOURNAL, narrow, Period(), situations)
+    assert len(emb.embedded) == embedded  # the trigger sentences' vectors are kept
+    person = plan_question("What do I do when Sipho won't pay me back?", VOCAB)
+    assert person.people == ("sipho",) and person.situation is not None
+    assert _cited(habit.answer(JOURNAL, person, Period(), situations)) == ["e1"]
+
+
+def test_a_capitalised_doer_the_journal_never_uses_as_a_name_is_no_one() -> None:
+    """The detector can read a word opening a sentence as the doer ("Recap: Lindiwe ...");
+    with the journal's people known, such a doer does not hide the person the entry
+    names. A doer that is a person of the journal (Thabo) still does."""
+    texts = {
+        **TEXTS,
+        "e7": "Recap for later. Lindiwe cancelled the trip. I said nothing. I rang Thabo.",
+    }
+    dates = {**DATES, "e7": "2024-12-20"}
+    trigger = "Lindiwe cancelled the trip."
+    start = texts["e7"].index(trigger)
+    reply = texts["e7"].index("I said nothing.")
+    recap = StoredEpisode(
+        entry_id="e7",
+        date=dt.date(2024, 12, 20),
+        family="let_down",
+        by="Recap",
+        trigger=(start, start + len(trigger)),
+        response=(reply, reply + len("I said nothing.")),
+        response_label="avoidance",
+        outcome=None,
+        score=0.9,
+    )
+    journal = Journal(texts=texts, dates=dates, labels={}, spans={}, episodes=[*EPISODES, recap])
+    vocab = JournalVocabulary.from_texts(texts.values())
+    assert "recap" not in vocab.people and "thabo" in vocab.people
+    plan = plan_question("What do I usually do when Lindiwe lets me down?", vocab)
+    assert _cited(habit.answer(journal, plan, Period())) == ["e3", "e5"]  # no people given
+    assert _cited(habit.answer(journal, plan, Period(), people=vocab.people)) == [
+        "e3",
+        "e5",
+        "e7",
+    ]
