@@ -201,9 +201,8 @@ class AskService:
                 user_id, question, period, show_sent
             )
         else:
-            drafted = _draft(j, plan, period, self.situations, vocab.people) or _bounded_lookup(
-                j, plan, period, text
-            )
+            readers = habit.Readers(self.situations, vocab.people)
+            drafted = _draft(j, plan, period, readers) or _bounded_lookup(j, plan, period, text)
             if drafted is None:
                 resp = self._lookup(user_id, question, period, show_sent)
                 bounded = period.since is not None or period.until is not None
@@ -327,16 +326,11 @@ def _period(
 
 
 def _draft(
-    j: Journal,
-    plan: Plan,
-    period: Period,
-    situations: Situations | None = None,
-    people: frozenset[str] | None = None,
+    j: Journal, plan: Plan, period: Period, readers: habit.Readers = habit.Readers()
 ) -> Drafted | None:
-    """The answer of a kind the journal's structure answers; None sends it to retrieval.
-    ``people``: the names the journal uses for people (a habit question's doers)."""
+    """The answer of a kind the journal's structure answers; None sends it to retrieval."""
     if plan.kind == "habit":
-        return habit.answer(j, plan, period, situations, people)
+        return habit.answer(j, plan, period, readers)
     if plan.kind == "origin":
         return origin.answer(j, period)
     if plan.kind == "progress":

@@ -11,6 +11,7 @@ period. Only the writer's own responses count as behaviour; each count cites one
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from ingest.episodes_store import StoredEpisode
 from service.ask.answers.common import Drafted, Period, cite, plural
@@ -44,12 +45,18 @@ def mentions(
     return name_pattern(tuple(names)).search(j.texts[e.entry_id]) is not None
 
 
+@dataclass(frozen=True)
+class Readers:
+    """What a habit answer reads besides the journal and the plan: episode triggers
+    against a narrow situation, and the names the journal uses for people (a
+    capitalised doer outside them is no one)."""
+
+    situations: Situations | None = None
+    people: frozenset[str] | None = None
+
+
 def select(
-    j: Journal,
-    plan: Plan,
-    period: Period,
-    situations: Situations | None = None,
-    people: frozenset[str] | None = None,
+    j: Journal, plan: Plan, period: Period, readers: Readers = Readers()
 ) -> list[StoredEpisode]:
     """The episodes a habit question is about, with a response the writer describes.
     A narrow situation ("when someone goes quiet on me") keeps the episodes whose
@@ -63,10 +70,10 @@ def select(
         eps = [e for e in eps if e.family == plan.feeling]
     if plan.people:
         names = {p.lower() for p in plan.people}
-        eps = [e for e in eps if mentions(j, e, names, people)]
-    elif plan.situation and situations is not None and eps:
+        eps = [e for e in eps if mentions(j, e, names, readers.people)]
+    elif plan.situation and readers.situations is not None and eps:
         triggers = [j.texts[e.entry_id][slice(*e.trigger)] for e in eps]
-        told = situations.described(plan.situation, triggers)
+        told = readers.situations.described(plan.situation, triggers)
         eps = [e for e, keep in zip(eps, told, strict=True) if keep]
     return eps
 
@@ -78,15 +85,9 @@ def _when(plan: Plan) -> str:
     return "When " + second_person(trigger)
 
 
-def answer(
-    j: Journal,
-    plan: Plan,
-    period: Period,
-    situations: Situations | None = None,
-    people: frozenset[str] | None = None,
-) -> Drafted | None:
+def answer(j: Journal, plan: Plan, period: Period, readers: Readers = Readers()) -> Drafted | None:
     """Counted responses over the situation's episodes; None when there are none."""
-    eps = select(j, plan, period, situations, people)
+    eps = select(j, plan, period, readers)
     if not eps:
         return None
     counted = [e for e in eps if e.response_label]

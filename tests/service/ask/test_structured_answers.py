@@ -197,10 +197,10 @@ def test_a_narrow_situation_counts_only_the_episodes_it_describes() -> None:
     situations = Situations(emb)  # type: ignore[arg-type]
     narrow = plan_question("What do I do when someone cancels lunch on me?", VOCAB)
     assert narrow.kind == "habit" and narrow.situation == "someone cancels lunch on me"
-    assert _cited(habit.answer(JOURNAL, narrow, Period(), situations)) == ["e3"]
+    assert _cited(habit.answer(JOURNAL, narrow, Period(), habit.Readers(situations))) == ["e3"]
     broad = plan_question("What do I usually do when someone lets me down?", VOCAB)
     assert broad.situation is None
-    assert _cited(habit.answer(JOURNAL, broad, Period(), situations)) == [
+    assert _cited(habit.answer(JOURNAL, broad, Period(), habit.Readers(situations))) == [
         "e1",
         "e2",
         "e3",
@@ -208,11 +208,11 @@ def test_a_narrow_situation_counts_only_the_episodes_it_describes() -> None:
         "e6",
     ]
     embedded = len(emb.embedded)
-    habit.answer(JOURNAL, narrow, Period(), situations)
+    habit.answer(JOURNAL, narrow, Period(), habit.Readers(situations))
     assert len(emb.embedded) == embedded  # the trigger sentences' vectors are kept
     person = plan_question("What do I do when Sipho won't pay me back?", VOCAB)
     assert person.people == ("sipho",) and person.situation is not None
-    assert _cited(habit.answer(JOURNAL, person, Period(), situations)) == ["e1"]
+    assert _cited(habit.answer(JOURNAL, person, Period(), habit.Readers(situations))) == ["e1"]
 
 
 def test_a_capitalised_doer_the_journal_never_uses_as_a_name_is_no_one() -> None:
@@ -243,7 +243,7 @@ def test_a_capitalised_doer_the_journal_never_uses_as_a_name_is_no_one() -> None
     assert "recap" not in vocab.people and "thabo" in vocab.people
     plan = plan_question("What do I usually do when Lindiwe lets me down?", vocab)
     assert _cited(habit.answer(journal, plan, Period())) == ["e3", "e5"]  # no people given
-    assert _cited(habit.answer(journal, plan, Period(), people=vocab.people)) == [
+    assert _cited(habit.answer(journal, plan, Period(), habit.Readers(people=vocab.people))) == [
         "e3",
         "e5",
         "e7",
