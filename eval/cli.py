@@ -586,7 +586,7 @@ def eval_episodes_train(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrain the episode detector on the dev journals and maya; writes
-    prompts/models/episodes/v5/model.json and training.json."""
+    prompts/models/episodes/v6/model.json and training.json."""
     from eval.episodes_eval import lowo_report
     from eval.episodes_train import train
 
