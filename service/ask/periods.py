@@ -131,6 +131,9 @@ class _Point:
     bare: bool = False  # a lone month/season/year word: needs a time preposition
     weak: bool = False  # "the fall": a season only right after in/during/over/through
     part: str | None = None  # early | mid | late | first | second | start | end
+    # a holiday: one end of a range ("between September and Christmas"), never a period
+    # of its own ("at Christmas" means the days around it, not the 25th alone)
+    end_only: bool = False
 
 
 # --- vocabulary -----------------------------------------------------------------------
@@ -369,6 +372,29 @@ _form(r"(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MON + r"(?:,?\s+(?P<y>" + _YEA
 _form(_MON + r"\s+(?:the\s+)?" + _DAY + r"(?:,?\s+(?P<y>" + _YEAR + r"))?")(_day_point)
 
 
+# Fixed-date holidays as days ("between September and Christmas 2023", "from Christmas
+# Eve to New Year's Day"): Christmas Day is 25 December, New Year's Day 1 January, each
+# eve the day before. Holidays that move (Easter, Thanksgiving, which also differs between
+# countries) are not read.
+_HOLIDAYS = {"christmas eve": (12, 24), "christmas": (12, 25), "xmas": (12, 25),
+             "new year's eve": (12, 31), "new year's day": (1, 1), "new year": (1, 1)}  # fmt: skip
+
+
+@_form(
+    r"(?P<h>christmas\s+eve|christmas(?:\s+day)?|xmas|new\s+year(?:'s|’s)?\s+(?:eve|day))"
+    r"(?:,?\s+(?P<y>" + _YEAR + r"))?\b"
+)
+def _holiday(match: re.Match[str], anchor: dt.date) -> _Point | None:
+    words = " ".join(match.group("h").lower().replace("’", "'").split())
+    month, day = _HOLIDAYS.get(words.removesuffix(" day"), _HOLIDAYS.get(words, (0, 0)))
+    if not month:
+        return None
+    if match.group("y"):
+        date = dt.date(int(match.group("y")), month, day)
+        return _Point(span=(date, date), end_only=True)
+    return _Point(kind="day", key=(month, day), end_only=True)
+
+
 @_form(r"(?P<q>last|this)\s+(?P<u>year|month|week)\b")
 def _relative_unit(match: re.Match[str], anchor: dt.date) -> _Point | None:
     parsed = _dp(" ".join(match.group(0).lower().split()), anchor)
@@ -525,7 +551,7 @@ _NOW = _rx(r"(?:now|today)\b")
 _ONWARDS = _rx(r"\s+(?:onwards?\b|on\b(?=\s*(?:[,.;:!?]|$)))")
 _SINCE = _rx(r"(?:ever\s+)?since\s+")
 # "since New Year", "since the new year", "since New Year's Day": from 1 January.
-_NEW_YEAR = _rx(r"(?:the\s+)?new\s+year(?:'s|’s)?(?:\s+day)?\b")
+_NEW_YEAR = _rx(r"(?:the\s+)?new\s+year(?!(?:'s|’s)?\s+eve\b)(?:'s|’s)?(?:\s+day)?\b")
 # "since Christmas", "since Christmas Day", "since xmas": from the last 25 December.
 _CHRISTMAS = _rx(r"(?:christmas|xmas)(?:\s+day)?\b")
 # "since the proposal in January", "since my birthday in May": the event is told by when.
@@ -647,7 +673,7 @@ def _cued_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
     cue = _CUE.match(text, pos)
     start = pos if cue is None else cue.end()
     found = _point(text, start, anchor)
-    if found is None or (cue is None and found[0].bare):
+    if found is None or (cue is None and found[0].bare) or found[0].end_only:
         return None
     if found[0].weak and (cue is None or cue.group("on")):
         return None

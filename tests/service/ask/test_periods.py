@@ -590,3 +590,22 @@ def test_a_season_followed_by_its_months_is_read_as_those_months() -> None:
     for question, want in cases.items():
         period = resolve_period(question, anchor)
         assert period is not None and (period.since, period.until) == want, question
+
+
+def test_fixed_holidays_end_a_range_but_are_no_period_alone() -> None:
+    """Christmas (Eve), New Year's Day and New Year's Eve are days that can end or open a
+    range; "at Christmas 2023" alone means the days around it, so it bounds nothing.
+    Holidays that move (Thanksgiving, Easter) are not read."""
+    anchor = D(2024, 11, 30)
+    cases = {
+        "what did I do between October and Christmas 2023?": (D(2023, 10, 1), D(2023, 12, 25)),
+        "from Christmas Eve to New Year's Day 2023, who rang?": (D(2022, 12, 24), D(2023, 1, 1)),
+        "between christmas and new year's eve, was I ok": (D(2023, 12, 25), D(2023, 12, 31)),
+        "since new year's eve, has Sam been honest?": (D(2023, 12, 31), anchor),
+        "since New Year's Day, has Sam been honest?": (D(2024, 1, 1), anchor),
+    }
+    for question, want in cases.items():
+        period = resolve_period(question, anchor)
+        assert period is not None and (period.since, period.until) == want, question
+    for alone in ("what happened at christmas 2023?", "between Easter and Christmas, who helped?"):
+        assert resolve_period(alone, anchor) is None, alone
