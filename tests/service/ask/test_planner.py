@@ -897,3 +897,12 @@ def test_saying_anything_is_speaking_up() -> None:
     vocab = JournalVocabulary.from_texts(["Work was long. Dad rang."])
     plan = plan_question("Did I ever say anything when something upset me at work?", vocab)
     assert plan.labels == ("trust_experiment",)
+
+
+def test_what_am_i_doing_when_is_a_habit() -> None:
+    """Non-native word order ("What I am usually doing when ...") asks the same as "what
+    do I usually do when ..."."""
+    vocab = JournalVocabulary.from_texts(["Jonas did not answer. Work was long."])
+    plan = plan_question("What I am usually doing when somebody lets me down?", vocab)
+    assert plan.kind == "habit" and plan.feeling == "let_down"
+    assert plan_question("What was I doing when the fire alarm went off?", vocab).kind == "lookup"
