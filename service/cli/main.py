@@ -17,6 +17,7 @@ from service.cli.common import CommandGroup
 from service.db import cli as db_cli
 from service.entries import cli as entries_cli
 from service.experiments import cli as experiments_cli
+from service.heap import reexec_wiping
 from service.insight import cli as insight_cli
 from service.mcp import cli as mcp_cli
 from service.patterns import cli as patterns_cli
@@ -46,5 +47,12 @@ for plugin in entry_points(group="trustlens.cli"):
     plugin.load()(app)
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main() -> None:
+    """The ``trustlens`` command: re-executed once so that freed memory is wiped
+    (``service.heap``), then the app."""
+    reexec_wiping()
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
