@@ -51,6 +51,17 @@ ChunkTexts = Callable[[str, Sequence[tuple[str, int, int]]], list[str]]
 EntryVersions = Callable[[str], dict[str, str]]
 
 
+def indexed_at(version: str) -> dt.datetime | None:
+    """When an ``EntryVersions`` token says its entry's chunks were last marked indexed
+    (UTC), or None when they are not. Tokens are ``content:indexed-hash:indexed-at``
+    with ``-`` for a missing part (``ingest.store.UserEntries.index_versions``)."""
+    parts = version.split(":", 2)
+    if len(parts) < 3 or parts[1] == "-" or parts[2] == "-":
+        return None
+    at = dt.datetime.fromisoformat(parts[2])
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
 def compact_embedded(path: str | Path) -> None:
     """Rewrite an embedded Chroma's SQLite file so that rows it deleted (old documents,
     a deleted person's queue of upserts) leave no bytes behind; what ``chroma vacuum``

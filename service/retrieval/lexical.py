@@ -28,7 +28,7 @@ import datetime as dt
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -36,7 +36,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from ingest.vector_index import ChromaIndex, IndexHit, date_number
+from ingest.vector_index import ChromaIndex, IndexHit, date_number, indexed_at
 from service.retrieval.bm25 import Bm25Index
 
 _STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
@@ -106,6 +106,35 @@ class _UserLexical:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+# How long after an entry was marked indexed a vector index that does not show it yet is
+# taken to be lagging (read again on the next question) rather than the entry to have no
+# chunks at all.
+LAG_WINDOW = dt.timedelta(seconds=120)
+
+
+def _lagging(
+    versions: dict[str, str], docs: Iterable[_Doc], now: dt.datetime | None = None
+) -> bool:
+    """Whether an entry the store marked indexed in the last ``LAG_WINDOW`` has no chunk
+    among those the vector index returned.
+
+    The store's mark is committed after the chunks were written to the index, so such an
+    entry means the index's answer was older than the store's (a Chroma server that has
+    just come back, or a replica behind). Recording the revision then would keep the
+    entry out of every answer until the next write; a CI run saw exactly that once
+    (the entry written last while the index was down was never cited).
+    """
+    shown = {d.hit.entry_id for d in docs}
+    now = now or dt.datetime.now(dt.UTC)
+    for entry_id, token in versions.items():
+        if entry_id in shown:
+            continue
+        at = indexed_at(token)
+        if at is not None and now - at < LAG_WINDOW:
+            return True
+    return False
+
+
 class LexicalIndex:
     """Per-user BM25 indexes, kept for the ``max_users`` most recent users."""
 
@@ -147,12 +176,15 @@ class LexicalIndex:
         state = self._user(user_id)
         with state.lock:
             if state.revision != revision:
-                self._update(index, state)
-                state.revision = revision
+                complete = self._update(index, state)
+                # Not recorded while the vector index lags the store (see ``_lagging``):
+                # the next read at this revision reads what changed again.
+                state.revision = revision if complete else None
             yield state
 
-    def _update(self, index: ChromaIndex, state: _UserLexical) -> None:
-        """Bring ``state`` to what the index and the store hold now, reading only changes.
+    def _update(self, index: ChromaIndex, state: _UserLexical) -> bool:
+        """Bring ``state`` to what the index and the store hold now, reading only changes;
+        False when the vector index did not yet show an entry the store calls indexed.
 
         Versions are read before the ids and the hits: a write that commits in between
         moves a version past the one recorded here, so it is read again next time (the
@@ -198,6 +230,7 @@ class LexicalIndex:
             state.dense = None
         for h, toks in zip(changed, tokens, strict=True):
             state.bm25.add(h.chunk_id, toks)
+        return versions is None or not _lagging(versions, state.docs.values())
 
     def key_terms(self, query: str) -> list[str]:
         """Stemmed topic words of a question (stopwords and generic words removed)."""

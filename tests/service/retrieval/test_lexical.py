@@ -21,7 +21,7 @@ import Stemmer
 
 from eval.bench_after_write import rebuild_search
 from eval.bench_common import sentence
-from ingest.vector_index import ChromaIndex, IndexRecord, make_chroma_client
+from ingest.vector_index import ChromaIndex, IndexRecord, indexed_at, make_chroma_client
 from service.retrieval.lexical import LexicalIndex
 
 QUERIES = [
@@ -242,3 +242,70 @@ def test_documents_by_id_drops_another_users_chunks(
     assert [h.chunk_id for h in got] == ["ana/e0/0"]
     assert got[0].text
     assert index.chunk_ids("bo") == sorted(f"bo/e{i}/{s}" for i in range(12) for s in range(3))
+
+
+def _token(at: dt.datetime) -> str:
+    """A version token as ``UserEntries.index_versions`` writes it (indexed at ``at``)."""
+    return f"c0ffee:c0ffee:{at.isoformat()}"
+
+
+def test_an_index_behind_the_store_is_read_again_at_the_same_revision(
+    setup: tuple[ChromaIndex, Store, Journal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store marks an entry indexed after its chunks reached the index, so a read
+    that shows the mark without the chunks came from an index that was behind (a Chroma
+    server just back up): that revision is not kept, and the next question sees it."""
+    index, store, _ = setup
+    now = dt.datetime.now(dt.UTC)
+    tokens = {e: _token(now - dt.timedelta(days=1)) for e in store.versions("ana")}
+    monkeypatch.setattr(index, "versions", lambda user_id: dict(tokens))
+    lex = LexicalIndex()
+    rev = store.revision["ana"]
+    assert lex.search(index, "ana", rev, "zebra", 5) == []
+
+    tokens["zebra"] = _token(now)  # marked indexed, its chunk not shown yet
+    rev += 1
+    assert lex.search(index, "ana", rev, "zebra", 5) == []
+    index.upsert(
+        [
+            IndexRecord(
+                chunk_id="ana/zebra/0",
+                user_id="ana",
+                entry_id="zebra",
+                date=dt.date(2024, 5, 1),
+                start=0,
+                end=23,
+                text="zebras crossing quietly",
+                embedding=[0.1, 0.2, 0.3, 0.4],
+            )
+        ]
+    )
+    store.entries[("ana", "zebra")] = "zebras crossing quietly"
+    hits = lex.search(index, "ana", rev, "zebra", 5)  # same revision: read again
+    assert [h.chunk_id for h, _ in hits] == ["ana/zebra/0"]
+
+    # Once shown, the revision is kept: asking again reads nothing.
+    monkeypatch.setattr(index, "chunk_ids", lambda *a: pytest.fail("read again"))
+    assert [h.chunk_id for h, _ in lex.search(index, "ana", rev, "zebra", 5)] == ["ana/zebra/0"]
+
+
+def test_an_entry_marked_long_ago_without_chunks_does_not_force_rereads(
+    setup: tuple[ChromaIndex, Store, Journal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, store, _ = setup
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    tokens = {e: _token(old) for e in [*store.versions("ana"), "chunkless"]}
+    monkeypatch.setattr(index, "versions", lambda user_id: dict(tokens))
+    lex = LexicalIndex()
+    lex.search(index, "ana", 7, "promise", 5)
+    monkeypatch.setattr(index, "chunk_ids", lambda *a: pytest.fail("read again"))
+    monkeypatch.setattr(index, "documents_with_vectors", lambda *a: pytest.fail("read again"))
+    lex.search(index, "ana", 7, "promise", 5)
+
+
+def test_indexed_at_reads_the_store_token() -> None:
+    at = dt.datetime(2026, 12, 2, 4, 30, tzinfo=dt.UTC)
+    assert indexed_at(_token(at)) == at
+    assert indexed_at("c0ffee:c0ffee:2026-12-02T04:30:00") == at  # SQLite: naive, UTC
+    assert indexed_at("c0ffee:-:-") is None
+    assert indexed_at("3") is None
