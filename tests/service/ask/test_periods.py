@@ -484,6 +484,18 @@ KNOWN_MISREADS = {
     # "How was Obon for me last summer?": July and August (Obon is in August); summer is
     # read as June to August
     "yo-q17",
+    # "between september and christmas 2023": the writer means to the end of December;
+    # Christmas is read as the 25th (tu-q15's writer means the 25th by it)
+    "ol-q13",
+    # "since TY started in september": from September to the anchor; read as September
+    # (the same event-dated "since" as wn-q15)
+    "ol-q15",
+    # "the second half of this year": the writer stops at the last entry (28 December),
+    # read to 31 December (calendar bounds are kept; nothing lies after the anchor)
+    "pa-q15",
+    # "Between Thanksgiving and Christmas 2021": Thanksgiving moves and differs between
+    # countries (US: fourth Thursday of November), so it is not read: no period
+    "tu-q15",
 }
 
 
