@@ -79,6 +79,25 @@ SAMPLE_KINDS = {
 # The people of person and habit questions that name someone (and of the past-present
 # questions, which name two), spelled as the journal spells them, lower-cased.
 EXPECTED_PEOPLE = {
+    # round six (dev since the round after it was measured)
+    "am-q02": ("voss",),
+    "am-q06": ("chi",),
+    "am-q07": ("daniel",),
+    "ci-q02": ("brad",),
+    "ci-q06": ("tommo",),
+    "ci-q07": ("nikki",),
+    "ol-q02": ("saoirse",),
+    "ol-q06": ("tadhg",),
+    "ol-q07": ("cian",),
+    "pa-q02": ("ray",),
+    "pa-q06": ("connie",),
+    "pa-q07": ("whitfield",),
+    "tu-q02": ("hoa",),
+    "tu-q06": ("ray",),
+    "tu-q07": ("pham",),
+    "ze-q02": ("jonas",),
+    "ze-q06": ("lena",),
+    "ze-q07": ("baba",),
     "ri-q02": ("theo",),
     "ri-q03": ("dad",),
     "ri-q07": ("jas",),
@@ -427,7 +446,9 @@ def test_labels_of_pattern_questions(vocabularies: dict[str, JournalVocabulary])
 # their episodes with that person are counted.
 # "when I actually ask somebody for help or tell them something" (wn-q17) is the writer's
 # own act: what happens after a trust experiment, not a let-down.
-NOT_LET_DOWN = {"mb-q02", "qu-q03", "wn-q17"}
+# Round six: "when I lend or send money to people" (am-q03) is the writer's own act,
+# "when Brad wants to borrow the ute or the tools" (ci-q02) a request.
+NOT_LET_DOWN = {"mb-q02", "qu-q03", "wn-q17", "am-q03", "ci-q02"}
 
 
 def test_habit_questions_carry_trigger_and_let_down(
@@ -906,3 +927,28 @@ def test_what_am_i_doing_when_is_a_habit() -> None:
     plan = plan_question("What I am usually doing when somebody lets me down?", vocab)
     assert plan.kind == "habit" and plan.feeling == "let_down"
     assert plan_question("What was I doing when the fire alarm went off?", vocab).kind == "lookup"
+
+
+def test_an_adjective_before_a_generic_noun_is_no_subject() -> None:
+    """ "sends a scary text", "a weird message": the noun is generic and the adjective
+    says how it felt, so nothing the journal lacks is asked about (am-q10, round six).
+    A thing the journal never mentions is still missing."""
+    vocab = JournalVocabulary.from_texts(["Daniel did not call. Dad never came to prize day."])
+    for q in (
+        "When Daniel doesn't call, or sends a scary text, am I reacting to him or to my dad?",
+        "What did I do when Daniel sent a weird message?",
+    ):
+        assert plan_question(q, vocab).subject_missing == (), q
+    assert plan_question("How did my driving test go?", vocab).subject_missing != ()
+
+
+def test_a_crossed_line_and_a_word_not_kept_are_let_downs() -> None:
+    """ "when Mr. Voss crosses a line" (am-q02), "when Hoa says she'll call and then
+    doesn't" (tu-q02), round six."""
+    vocab = JournalVocabulary.from_texts(["Mr. Voss came in again. Hoa did not call."])
+    for q in (
+        "What do I usually do when Mr. Voss crosses a line?",
+        "What do I do when Hoa says she'll call and then doesn't?",
+    ):
+        plan = plan_question(q, vocab)
+        assert plan.kind == "habit" and plan.feeling == "let_down", q
