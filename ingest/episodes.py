@@ -668,7 +668,8 @@ _NOT_NAMES = frozenset(
     "cant couldnt wont wouldnt isnt wasnt werent shouldnt aint thats whats theres youre "
     "theyre hes shes its lol omg tbh idk apparently literally really actually basically "
     "finally only totally obviously probably usually suddenly honestly seriously clearly "
-    "definitely simply lately exactly still also even".split()
+    "definitely simply lately exactly still also even he'd she'd they'd we'd you'd he'll "
+    "she'll they'll we'll you'll it'll mr mrs ms dr".split()
 )
 _SUBJECT_VERBS = frozenset(
     "said says put texted messaged told asked replied answered hasnt hasn't didnt didn't "
@@ -691,6 +692,49 @@ def _blank_quotes(sentence: str) -> str:
     return _QUOTED.sub(lambda m: " " * len(m.group()), sentence.translate(_QUOTES))
 
 
+# Words before a capitalised word that make it a place or a thing ("in Rio Rancho", "the
+# Elks lodge", "an old Lennox"), not a person; "at" and "to" are left out ("shouted at
+# Ray", "said to Ray").
+_PLACE_BEFORE = frozenset(
+    "in from near into via the a an off outside inside across through past towards toward".split()
+)
+# Titles and kin words that open a person's two-word name ("Tía Rosa", "Aunty Ngozi").
+_TITLES = frozenset(
+    "mr mrs ms miss dr sr sra dona don tia tía tio tío aunt aunty auntie uncle nana nan "
+    "gran granny grandma grandpa vó vo vovó pastor father sister brother coach".split()
+)
+
+
+def _placelike(s: str, words: Sequence[re.Match[str]], k: int) -> bool:
+    """Whether capitalised word ``k`` names a place or a thing by where it stands: after
+    a place word ("in", "the", "an old ..."), or in a run of capitalised words that no
+    title opens ("Rio Rancho", "Casa Luna", but not "Tía Rosa")."""
+
+    def adjacent(a: int, b: int) -> bool:
+        return s[words[a].end() : words[b].start()].isspace()
+
+    prev = words[k - 1].group().lower() if k and adjacent(k - 1, k) else ""
+    if prev in _PLACE_BEFORE:
+        return True
+    if (
+        k >= 2
+        and adjacent(k - 2, k - 1)
+        and adjacent(k - 1, k)
+        and words[k - 2].group().lower() in ("a", "an", "the")
+        and prev.islower()
+    ):
+        return True
+    run = [j for j in (k - 1, k + 1) if 0 <= j < len(words) and adjacent(min(j, k), max(j, k))]
+    for j in run:
+        other = words[j].group()
+        if not other[0].isupper() or other.isupper():
+            continue
+        opener = words[min(j, k)].group().lower()
+        if opener not in _TITLES and opener not in _NOT_NAMES:
+            return True
+    return False
+
+
 def _mentions(i: int, sentence: str, common: frozenset[str], lowercase: bool) -> list[_Mention]:
     s = _blank_quotes(sentence)
     out = [_Mention(i, m.start(), m.group(), m.group(1).lower()) for m in _ROLE.finditer(s)]
@@ -699,6 +743,8 @@ def _mentions(i: int, sentence: str, common: frozenset[str], lowercase: bool) ->
         w = re.sub(r"['\u2019]s$", "", m.group())
         low = w.lower()
         if low in common or low in _NOT_NAMES or len(w) < 2 or _ROLE.fullmatch(w):
+            continue
+        if not lowercase and _placelike(s, words, k):
             continue
         nxt = words[k + 1].group().lower() if k + 1 < len(words) else ""
         if (w[0].isupper() and not w.isupper()) or (

@@ -277,6 +277,25 @@ def test_who_prefers_the_trigger_subject_then_the_person_named_before_a_pronoun(
     assert who(text, spans(text), [1], common) == "my brother"
 
 
+def test_who_is_never_a_place_or_a_thing() -> None:
+    """A capitalised word after a place word ("in Rio Rancho", "an old Lennox") or in a
+    run of capitalised words no title opens ("Casa Luna") is not the person; a title's
+    name ("Tía Rosa", "Mr. Whitfield") and a name after "at" or "to" still are. Found on
+    round six's dev journals (pa: "by" was Rio, Lennox, Casa, Los)."""
+    common = frozenset({"the", "at", "and", "a", "an", "to", "was"})
+    text = "Ray texted at 2:15 about a service call in Rio Rancho. He never came home for dinner."
+    assert who(text, spans(text), [1], common) == "Ray"
+    text = "He got home at 10:25. The furnace was an old Lennox that had to be taken apart."
+    assert who(text, spans(text), [0], common) is None
+    text = "He said he had already called Casa Luna. Saturday we did not go."
+    assert who(text, spans(text), [1], common) is None
+    text = "At the party Tía Rosa told everyone my news before I could."
+    assert who(text, spans(text), [0], common) == "Rosa"
+    text = "I shouted at Ray. Then Mr. Whitfield took the credit for my report."
+    assert who(text, spans(text), [1], common) == "Whitfield"
+    assert who(text, spans(text), [0], common) == "Ray"
+
+
 def test_span_is_a_plain_pair_of_offsets() -> None:
     assert Span(3, 7).of("abcdefghij") == "defg"
     assert dataclasses.is_dataclass(Span) and dataclasses.is_dataclass(DetectedEpisode)
