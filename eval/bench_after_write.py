@@ -64,11 +64,12 @@ def rebuild_search(
 class Writer:
     """Writes synthetic entries for one user as the indexer orders its writes."""
 
-    def __init__(self, c: Any, user_id: str, seed: int):
+    def __init__(self, c: Any, user_id: str, seed: int, dim: int = DIM):
         self.c = c
         self.user_id = user_id
         self.rng = random.Random(seed)
         self.nrng = np.random.default_rng(seed)
+        self.dim = dim
         self.next = 0
 
     def write(self, n_chunks: int) -> None:
@@ -97,7 +98,7 @@ class Writer:
                         content_hash=content_hash(text, date, []),
                     )
                 )
-                vecs = self.nrng.standard_normal((n, DIM)).astype(np.float32)
+                vecs = self.nrng.standard_normal((n, self.dim)).astype(np.float32)
                 pos = 0
                 for seq, s in enumerate(sents):
                     records.append(

@@ -586,7 +586,7 @@ def eval_episodes_train(
     as_json: JsonOpt = False,
 ) -> None:
     """Retrain the episode detector on the dev journals and maya; writes
-    prompts/models/episodes/v6/model.json and training.json."""
+    prompts/models/episodes/v7/model.json and training.json."""
     from eval.episodes_eval import lowo_report
     from eval.episodes_train import train
 
@@ -830,6 +830,31 @@ def bench_after_write_cmd(
     table.add_row("chunks", str(result["chunks"]))
     table.add_row("same results", str(result["same_results"]))
     emit("bench-after-write", result, config, as_json, table)
+
+
+@bench_app.command("next-question")
+def bench_next_question_cmd(
+    chunks: Annotated[
+        int, typer.Option("--chunks", min=1, help="Journal size, in chunks (one user).")
+    ] = 100_000,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Entries written, each timed (medians).")
+    ] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """The next question after one new entry, against query embedding + a raw Chroma query."""
+    from eval.bench_next_question import bench_next_question
+
+    result = bench_next_question(chunks=chunks, repeats=repeats)
+    config = result.pop("config")
+    table = Table("measure", "ms")
+    table.add_row("baseline: embed + raw Chroma query (median)", _fmt(result["baseline_ms"]))
+    table.add_row("retrieval after a write (median)", _fmt(result["retrieval_ms"]))
+    table.add_row("whole ask after a write (median)", _fmt(result["ask_ms"]))
+    table.add_row("ratio retrieval / baseline", _fmt(result["ratio_retrieval_vs_baseline"]))
+    table.add_row("ratio ask / baseline", _fmt(result["ratio_ask_vs_baseline"]))
+    table.add_row("chunks", str(result["chunks"]))
+    emit("bench-next-question", result, config, as_json, table)
 
 
 def register(app: typer.Typer) -> None:

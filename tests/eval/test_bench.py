@@ -123,3 +123,18 @@ def test_bench_after_write_json(tmp_path: Path, results_dir: Path) -> None:
     assert all(_positive(v) for v in doc["cold_build_ms"].values())
     assert doc["config"]["chunks"] == 300
     assert Path(doc["results_file"]).parent == results_dir
+
+
+def test_bench_next_question_json(tmp_path: Path, results_dir: Path) -> None:
+    doc = _run(["bench", "next-question", "--chunks", "200", "--repeats", "2", "--json"], tmp_path)
+    assert doc["chunks"] == 200 + 2 * 5
+    assert len(doc["rounds"]) == 2
+    for key in ("baseline_ms", "retrieval_ms", "ask_ms", "load_seconds"):
+        assert _positive(doc[key]), key
+    assert doc["ratio_retrieval_vs_baseline"] == pytest.approx(
+        doc["retrieval_ms"] / doc["baseline_ms"]
+    )
+    assert doc["ratio_ask_vs_baseline"] == pytest.approx(doc["ask_ms"] / doc["baseline_ms"])
+    assert set(doc["cold_ms"]) == {"baseline", "retrieval", "ask"}
+    assert "384-dimensional" in doc["config"]["vectors"]
+    assert Path(doc["results_file"]).parent == results_dir
