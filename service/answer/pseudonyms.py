@@ -26,27 +26,48 @@ _NOT_NAMES = frozenset(
 )
 
 
+class CapitalisedWords:
+    """The counts behind ``capitalised_names``, added to one entry at a time, so that a
+    new entry is counted without reading the journal again (``service.ask.people``)."""
+
+    def __init__(self) -> None:
+        self.caps: Counter[str] = Counter()
+        self.mid: set[str] = set()
+        self.lower: set[str] = set()
+
+    def add(self, text: str) -> None:
+        for m in re.finditer(r"(?<![\w'])([A-Za-z][a-z]+(?:'[a-z]+)?)\b", text):
+            w = m.group(1)
+            if w[0].islower():
+                self.lower.add(w)
+                continue
+            self.caps[w] += 1
+            before = text[: m.start()].rstrip()
+            if before and before[-1] not in ".!?\"'“”:;\n":
+                self.mid.add(w)
+
+    def copy(self) -> CapitalisedWords:
+        out = CapitalisedWords()
+        out.caps, out.mid, out.lower = Counter(self.caps), set(self.mid), set(self.lower)
+        return out
+
+    def names(self) -> set[str]:
+        return {
+            w
+            for w, n in self.caps.items()
+            if w.lower() not in self.lower
+            and w.lower() not in _NOT_NAMES
+            and (n >= 2 or w in self.mid)
+        }
+
+
 def capitalised_names(texts: Iterable[str]) -> set[str]:
     """Words a journal only ever writes with a capital, seen mid-sentence or at least
     twice (names of people, and some places: editable through ``/v1/me/people``)."""
-    caps: Counter[str] = Counter()
-    mid: set[str] = set()
-    lower: set[str] = set()
+    words = CapitalisedWords()
     for t in texts:
-        for m in re.finditer(r"(?<![\w'])([A-Za-z][a-z]+(?:'[a-z]+)?)\b", t):
-            w = m.group(1)
-            if w[0].islower():
-                lower.add(w)
-                continue
-            caps[w] += 1
-            before = t[: m.start()].rstrip()
-            if before and before[-1] not in ".!?\"'“”:;\n":
-                mid.add(w)
-    return {
-        w
-        for w, n in caps.items()
-        if w.lower() not in lower and w.lower() not in _NOT_NAMES and (n >= 2 or w in mid)
-    }
+        words.add(t)
+    return words.names()
 
 
 def _letters(i: int) -> str:

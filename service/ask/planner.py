@@ -355,7 +355,7 @@ class JournalVocabulary:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> JournalVocabulary:
-        builder = _VocabularyBuilder(lexicon())
+        builder = VocabularyBuilder(lexicon())
         for text in texts:
             builder.add(text)
         return builder.build()
@@ -432,8 +432,12 @@ def _has_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
     return i < len(sorted_positions) and sorted_positions[i] <= hi
 
 
-class _VocabularyBuilder:
-    """Counts words, positions, capitalisation and ownership over a journal's entries."""
+class VocabularyBuilder:
+    """Counts words, positions, capitalisation and ownership over a journal's entries.
+
+    Every count is a sum over entries, in any order (an entry's words only need positions
+    of their own), so a journal's builder can be copied and given just the entries
+    written since (``service.ask.people``) instead of reading the journal again."""
 
     def __init__(self, lex: _Lexicon):
         self.lex = lex
@@ -450,6 +454,25 @@ class _VocabularyBuilder:
         self.initial_caps = [0, 0]  # sentence-initial words capitalised, all
         self.pos = 0
         self.entry_starts: list[int] = []
+
+    def copy(self) -> VocabularyBuilder:
+        """An independent builder with the same counts (a built vocabulary keeps using
+        the containers of the builder it came from, so those are never changed)."""
+        out = VocabularyBuilder(self.lex)
+        out.words = Counter(self.words)
+        out.positions = defaultdict(list, {n: list(p) for n, p in self.positions.items()})
+        out.surface = defaultdict(Counter, {n: Counter(c) for n, c in self.surface.items()})
+        out.cap_mid = Counter(self.cap_mid)
+        out.low_mid = Counter(self.low_mid)
+        out.thing_mid = Counter(self.thing_mid)
+        out.articled = Counter(self.articled)
+        out.roles = set(self.roles)
+        out.owned = set(self.owned)
+        out.name_evidence = Counter(self.name_evidence)
+        out.initial_caps = list(self.initial_caps)
+        out.pos = self.pos
+        out.entry_starts = list(self.entry_starts)
+        return out
 
     def add(self, text: str) -> None:
         toks = _tokens(text, self.lex.words["titles"])

@@ -184,7 +184,7 @@ class AskService:
         through the retrieval chain. Every answer is checked by the grounding checker."""
         j = self.insight.journal(user_id)
         period, text = _period(question, j, since, until)
-        vocab = self.journal_people.vocabulary(user_id, j.texts.values())
+        vocab = self.journal_people.vocabulary(user_id, j.texts)
         plan = plan_question(text, vocab)
         public = AskPlan(
             kind=plan.kind,
