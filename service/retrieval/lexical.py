@@ -66,7 +66,10 @@ class _Doc:
 
 @dataclass
 class _Dense:
-    """The user's vectors as one matrix, rows in (date, entry id, start) order."""
+    """The user's vectors as one matrix. Rows are in no particular order: ``nearest``
+    orders its candidates itself, so a write that only adds chunks appends rows
+    (``extended``) instead of rebuilding the matrix (at 20k chunks the rebuild was most
+    of the next question's retrieval)."""
 
     hits: list[IndexHit]
     vectors: np.ndarray  # as stored
@@ -75,10 +78,7 @@ class _Dense:
 
     @classmethod
     def of(cls, docs: Sequence[_Doc]) -> _Dense:
-        rows = sorted(
-            (d for d in docs if d.vector is not None),
-            key=lambda d: (d.hit.date, d.hit.entry_id, d.hit.start, d.hit.chunk_id),
-        )
+        rows = [d for d in docs if d.vector is not None]
         if not rows:
             empty = np.zeros((0, 0), dtype=np.float32)
             return cls([], empty, empty, np.zeros(0, dtype=np.int64))
@@ -91,6 +91,40 @@ class _Dense:
             dates=np.asarray([date_number(d.hit.date) for d in rows], dtype=np.int64),
         )
 
+    def extended(self, docs: Sequence[_Doc]) -> _Dense:
+        """This matrix with rows for ``docs`` (chunks new to it) appended."""
+        more = _Dense.of(docs)
+        if not more.hits:
+            return self
+        if not self.hits:
+            return more
+        return _Dense(
+            hits=self.hits + more.hits,
+            vectors=np.concatenate([self.vectors, more.vectors]),
+            unit=np.concatenate([self.unit, more.unit]),
+            dates=np.concatenate([self.dates, more.dates]),
+        )
+
+
+def _tie_order(h: IndexHit) -> tuple[dt.date, str, int, str]:
+    return (h.date, h.entry_id, h.start, h.chunk_id)
+
+
+def _top(scores: np.ndarray, k: int, hits: Sequence[IndexHit]) -> list[int]:
+    """Indices of the ``k`` best scores, best first; equal scores by entry date, entry
+    id, position in the entry and chunk id. Every score tied with the k-th is a
+    candidate, so the cut is the same whatever order the rows are in."""
+    n = len(scores)
+    if n == 0 or k <= 0:
+        return []
+    if k < n:
+        kth = np.partition(-scores, k - 1)[k - 1]
+        candidates = np.flatnonzero(-scores <= kth)
+    else:
+        candidates = np.arange(n)
+    order = sorted(candidates.tolist(), key=lambda i: (-float(scores[i]), _tie_order(hits[i])))
+    return order[:k]
+
 
 @dataclass
 class _UserLexical:
@@ -101,6 +135,8 @@ class _UserLexical:
     docs: dict[str, _Doc] = field(default_factory=dict)
     bm25: Bm25Index = field(default_factory=Bm25Index)
     dense: _Dense | None = None  # built when first asked for after a change
+    # Chunks added since ``dense`` was built (appended when it is next read).
+    dense_added: list[_Doc] = field(default_factory=list)
     # Held while the index is brought up to date and while it is read: an update
     # changes it in place, and one person's questions rarely overlap.
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -219,6 +255,8 @@ class LexicalIndex:
             h for h in hits if h.chunk_id not in state.docs or state.docs[h.chunk_id].hit != h
         ]
         tokens = self._tokenize([h.text for h in changed])
+        added = [h.chunk_id for h in hits if h.chunk_id not in state.docs]
+        only_added = not gone and len(added) == len(hits)
 
         for cid in gone:
             state.bm25.remove(cid)
@@ -226,8 +264,10 @@ class LexicalIndex:
         for h in hits:
             version = None if versions is None else versions.get(h.entry_id)
             state.docs[h.chunk_id] = _Doc(h, version, vectors.get(h.chunk_id))
-        if hits or gone:
-            state.dense = None
+        if not only_added:
+            state.dense, state.dense_added = None, []  # removed or changed: built again
+        elif state.dense is not None:
+            state.dense_added.extend(state.docs[cid] for cid in added)
         for h, toks in zip(changed, tokens, strict=True):
             state.bm25.add(h.chunk_id, toks)
         return versions is None or not _lagging(versions, state.docs.values())
@@ -278,6 +318,9 @@ class LexicalIndex:
         with self._current(index, user_id, revision) as state:
             if state.dense is None:
                 state.dense = _Dense.of(list(state.docs.values()))
+            elif state.dense_added:
+                state.dense = state.dense.extended(state.dense_added)
+            state.dense_added = []
             dense = state.dense
         allowed = np.ones(len(dense.hits), dtype=bool)
         if since is not None:
@@ -291,8 +334,7 @@ class LexicalIndex:
             qv = np.asarray(q, dtype=np.float32)
             qn = float(np.linalg.norm(qv))
             scores = dense.unit[pool] @ (qv / qn if qn else qv) if len(pool) else np.zeros(0)
-            # Rows are in tie-break order, so a stable sort keeps it among equal scores.
-            ranked = np.argsort(-scores, kind="stable")[:k]
+            ranked = _top(scores, k, [dense.hits[int(i)] for i in pool] if len(pool) else [])
             hits = []
             for j in ranked:
                 i = int(pool[j])

@@ -22,6 +22,7 @@ import Stemmer
 from eval.bench_after_write import rebuild_search
 from eval.bench_common import sentence
 from ingest.vector_index import ChromaIndex, IndexRecord, indexed_at, make_chroma_client
+from service.retrieval import lexical as lexical_module
 from service.retrieval.lexical import LexicalIndex
 
 QUERIES = [
@@ -309,3 +310,58 @@ def test_indexed_at_reads_the_store_token() -> None:
     assert indexed_at("c0ffee:c0ffee:2026-12-02T04:30:00") == at  # SQLite: naive, UTC
     assert indexed_at("c0ffee:-:-") is None
     assert indexed_at("3") is None
+
+
+def test_dense_rows_appended_after_a_write_rank_as_a_fresh_build(
+    setup: tuple[ChromaIndex, Store, Journal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that only adds chunks appends rows to the warm dense matrix; its nearest
+    chunks, ties included, are those of an index built from scratch. A change or a
+    delete builds the matrix again."""
+    index, store, journal = setup
+    warm = LexicalIndex()
+    rng = random.Random(5)
+    queries = [[rng.random() for _ in range(4)] for _ in range(6)]
+    warm.nearest(index, "ana", store.revision["ana"], queries, 5)
+    built: list[int] = []
+    real_of = lexical_module._Dense.of
+
+    def spy(docs: Sequence[object]) -> object:
+        built.append(len(docs))
+        return real_of(docs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lexical_module._Dense, "of", staticmethod(spy))
+    twin = [0.3, 0.3, 0.3, 0.3]  # the same vector on three dates: ties at every cut
+    for n, day in enumerate((dt.date(2023, 5, 1), dt.date(2021, 1, 1), dt.date(2025, 2, 2))):
+        index.upsert(
+            [
+                IndexRecord(
+                    chunk_id=f"ana/tie{n}/0",
+                    user_id="ana",
+                    entry_id=f"tie{n}",
+                    date=day,
+                    start=0,
+                    end=5,
+                    text="a tie",
+                    embedding=twin,
+                )
+            ]
+        )
+        store.entries[("ana", f"tie{n}")] = "a tie"
+        journal.commit("ana", f"tie{n}")
+        journal.write("ana", f"more{n}", 2)
+        rev = store.revision["ana"]
+        for k in (1, 2, 4, 40):
+            got, _ = warm.nearest(index, "ana", rev, [twin, *queries], k)
+            want, _ = LexicalIndex().nearest(index, "ana", rev, [twin, *queries], k)
+            assert [[h.chunk_id for h in hs] for hs in got] == [
+                [h.chunk_id for h in hs] for hs in want
+            ]
+    ties = [h.entry_id for h in warm.nearest(index, "ana", rev, [twin], 3)[0][0]]
+    assert ties == ["tie1", "tie0", "tie2"]  # equal similarity: the earliest date first
+    appended = [n for n in built if n <= 3]  # the rows appended, never the whole journal
+    assert appended and len(built) == len(appended) + 4 * 3  # + the fresh builds above
+    journal.delete("ana", "e2")  # a delete: the matrix is built again, once
+    built.clear()
+    warm.nearest(index, "ana", store.revision["ana"], queries, 5)
+    assert len(built) == 1 and built[0] > 3
