@@ -64,7 +64,7 @@ from ingest.episodes import (
     unit_rows,
 )
 
-MODEL_DIR = ROOT / "prompts" / "models" / "episodes" / "v6"
+MODEL_DIR = ROOT / "prompts" / "models" / "episodes" / "v7"
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DIM = 384
 

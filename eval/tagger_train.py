@@ -78,7 +78,7 @@ TEAM_JOURNAL = ROOT / "examples" / "maya" / "journal.jsonl"
 ENTRY_LABELS = DATASETS / "entry_labels.json"
 TRAINING_SET = DATASETS / "tagging_train.jsonl"
 TAXONOMY = ROOT / "prompts" / "taxonomy" / "v1" / "taxonomy.yaml"
-MODEL_VERSION = "v6"
+MODEL_VERSION = "v7"
 EMBEDDING_NAME = "all-MiniLM-L6-v2"  # the packaged model (service.settings)
 
 VECTOR_SCALE = 0.5  # unit vectors, scaled so they weigh next to markers and TF-IDF

@@ -131,7 +131,7 @@ def test_tag_entries_uses_the_given_vectors_without_embedding(tagger: Tagger) ->
 
 def test_the_shipped_model_loads_through_the_asset_loader() -> None:
     path = prompts.asset_path(tagging.MODEL_ASSET, tagging.MODEL_FILE)
-    assert str(path).endswith("models/tagger/v6/model.json")
+    assert str(path).endswith("models/tagger/v7/model.json")
     m = tagging.load_tagger_model()
     assert list(m.labels) == list(SPEC.labels)
     # the markers are features: a taxonomy edit without retraining fails here
@@ -189,7 +189,7 @@ def test_the_runtime_path_reads_the_shipped_model_and_never_eval_datasets(
         tagging.load_tagger_model.cache_clear()
         prompts.load_text.cache_clear()
     assert "avoidance" in tags.positive_labels()
-    assert any(p.endswith("models/tagger/v6/model.json") for p in opened)
+    assert any(p.endswith("models/tagger/v7/model.json") for p in opened)
     assert not [p for p in opened if "datasets" in p or p.endswith((".pkl", ".jsonl"))]
 
 
