@@ -806,14 +806,19 @@ def bench_ask_cmd(
     emit("bench-ask", result, config, as_json, table)
 
 
+# Options of the benchmarks that write one more entry to a journal of one user.
+ChunksOpt = Annotated[
+    int, typer.Option("--chunks", min=1, help="Journal size, in chunks (one user).")
+]
+WritesOpt = Annotated[
+    int, typer.Option("--repeats", min=1, help="Entries written, each timed (medians).")
+]
+
+
 @bench_app.command("after-write")
 def bench_after_write_cmd(
-    chunks: Annotated[
-        int, typer.Option("--chunks", min=1, help="Journal size, in chunks (one user).")
-    ] = 20000,
-    repeats: Annotated[
-        int, typer.Option("--repeats", min=1, help="Entries written, each timed (medians).")
-    ] = 3,
+    chunks: ChunksOpt = 20000,
+    repeats: WritesOpt = 3,
     as_json: JsonOpt = False,
 ) -> None:
     """First lexical search after one new entry: incremental index vs full rebuild."""
@@ -834,12 +839,8 @@ def bench_after_write_cmd(
 
 @bench_app.command("next-question")
 def bench_next_question_cmd(
-    chunks: Annotated[
-        int, typer.Option("--chunks", min=1, help="Journal size, in chunks (one user).")
-    ] = 100_000,
-    repeats: Annotated[
-        int, typer.Option("--repeats", min=1, help="Entries written, each timed (medians).")
-    ] = 5,
+    chunks: ChunksOpt = 100_000,
+    repeats: WritesOpt = 5,
     as_json: JsonOpt = False,
 ) -> None:
     """The next question after one new entry, against query embedding + a raw Chroma query."""

@@ -25,7 +25,6 @@ from ingest.store import UserEntries
 from service.answer.pseudonyms import CapitalisedWords
 from service.ask.planner import JournalVocabulary, VocabularyBuilder, lexicon
 
-
 # People whose counts are kept for counting only what is new (the rest count all again).
 MAX_COUNTED = 32
 

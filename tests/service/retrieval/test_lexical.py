@@ -169,6 +169,17 @@ def test_reads_only_what_changed(
     assert store.version_reads == reads and len(asked) == 1
 
 
+def _write_zebra(index: ChromaIndex, store: Store) -> None:
+    """One more entry of ana's, one chunk, written to the index and the store's texts
+    (its version is the caller's to move)."""
+    text = "zebras crossing quietly"
+    record = IndexRecord(
+        "ana/zebra/0", "ana", "zebra", dt.date(2024, 5, 1), 0, 23, text, [0.1, 0.2, 0.3, 0.4]
+    )
+    index.upsert([record])
+    store.entries[("ana", "zebra")] = text
+
+
 def test_every_worker_sees_a_write_at_its_revision(
     setup: tuple[ChromaIndex, Store, Journal],
 ) -> None:
@@ -176,21 +187,7 @@ def test_every_worker_sees_a_write_at_its_revision(
     workers = [LexicalIndex(), LexicalIndex()]
     for w in workers:
         w.search(index, "ana", store.revision["ana"], "anything at all", 5)
-    index.upsert(
-        [
-            IndexRecord(
-                chunk_id="ana/zebra/0",
-                user_id="ana",
-                entry_id="zebra",
-                date=dt.date(2024, 5, 1),
-                start=0,
-                end=23,
-                text="zebras crossing quietly",
-                embedding=[0.1, 0.2, 0.3, 0.4],
-            )
-        ]
-    )
-    store.entries[("ana", "zebra")] = "zebras crossing quietly"
+    _write_zebra(index, store)
     journal.commit("ana", "zebra")
     for w in workers:
         hits = w.search(index, "ana", store.revision["ana"], "zebra", 5)
@@ -267,21 +264,7 @@ def test_an_index_behind_the_store_is_read_again_at_the_same_revision(
     tokens["zebra"] = _token(now)  # marked indexed, its chunk not shown yet
     rev += 1
     assert lex.search(index, "ana", rev, "zebra", 5) == []
-    index.upsert(
-        [
-            IndexRecord(
-                chunk_id="ana/zebra/0",
-                user_id="ana",
-                entry_id="zebra",
-                date=dt.date(2024, 5, 1),
-                start=0,
-                end=23,
-                text="zebras crossing quietly",
-                embedding=[0.1, 0.2, 0.3, 0.4],
-            )
-        ]
-    )
-    store.entries[("ana", "zebra")] = "zebras crossing quietly"
+    _write_zebra(index, store)
     hits = lex.search(index, "ana", rev, "zebra", 5)  # same revision: read again
     assert [h.chunk_id for h, _ in hits] == ["ana/zebra/0"]
 
