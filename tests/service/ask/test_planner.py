@@ -952,3 +952,16 @@ def test_a_crossed_line_and_a_word_not_kept_are_let_downs() -> None:
     ):
         plan = plan_question(q, vocab)
         assert plan.kind == "habit" and plan.feeling == "let_down", q
+
+
+def test_what_do_i_end_up_doing_is_a_habit() -> None:
+    """ "When somebody lets me down, what do I usually end up doing?" (round seven's
+    ne-q01, read as a look-up when it was measured)."""
+    vocab = JournalVocabulary.from_texts(["Ruth did not ring. I went quiet."])
+    for q in (
+        "When somebody lets me down, what do I usually end up doing?",
+        "When Ruth cancels, what do I end up doing about it?",
+    ):
+        plan = plan_question(q, vocab)
+        assert plan.kind == "habit" and plan.feeling == "let_down", q
+    assert plan_question("When it rains, what am I doing?", vocab).kind == "lookup"
