@@ -19,6 +19,10 @@ from service.ask.schemas import Mode
 from service.schemas import Citation
 
 MIN_QUOTE_WORDS = 6
+# A quote shorter than this says nothing on its own ("Tea and bed.", "I wanted to."): such
+# evidence, a chunk that is one short last sentence, is not quoted (``service.insight.
+# quotes.MIN_QUOTE_WORDS``, the floor every other quote keeps).
+QUOTE_FLOOR = 5
 MAX_WHOLE_QUOTE_WORDS = 50  # evidence this short is quoted whole (what happened + what I did)
 
 
@@ -58,6 +62,8 @@ class ExtractiveAnswerer:
         qvec = np.asarray(self.embeddings.embed_query(question))
         for e in sorted(evidence, key=lambda e: (e.date, e.entry_id)):
             quote = self.best_quote(qvec, e)
+            if word_count(quote) < QUOTE_FLOOR:
+                continue
             draft.claims.append(
                 Claim(
                     statement=f'- {e.date}: "{quote}"',
