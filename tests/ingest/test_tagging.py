@@ -239,8 +239,11 @@ def test_char_ngrams_match_scikit_learns_char_wb() -> None:
         assert tagging.char_ngrams(text, 2, 5) == analyzer(text)
 
 
+@pytest.mark.timeout(1800)
 def test_tagger_train_writes_a_model_the_tagger_loads(tmp_path: Path) -> None:
-    """The training command end to end on fake embeddings (no nested figures: quick)."""
+    """The training command end to end on fake embeddings (no nested figures: quick).
+    It cross-validates over every dev writer, so it grows with the corpus: with 40 dev
+    journals it ran just under and, in one CI run, just over the default 600 s."""
     from eval.tagger_train import train_tagger
 
     emb = WordHashEmbeddings(dim=32)
