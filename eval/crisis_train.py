@@ -382,9 +382,16 @@ CSSRS_FOLDS = 5
 # posts and the whole-text reading on 0.898 (exploration on 2026-12-01, mix 0.5).
 CONCERN_WHOLE = True
 CRISIS_FROM_CHOICES = (4, 1)
-LEVEL0_CRISIS_MAX = 0.07  # target <= 0.10
+# Margins (v2 model, 2026-12-02): one point under each false-alarm target for level 0
+# (about 2.3 points is one standard error on the kept-apart split's level-0 posts) and
+# half a point for everyday writing (one standard error on EmpatheticDialogues test).
+# With rules v4 the patterns alone put 8 EmpatheticDialogues dev texts into crisis, the
+# whole 0.3% budget, so the crisis head could add nothing below 0.995; rules v5 fixed
+# five of those (a phone "going to die", a car that "almost hit me", ...) and the same
+# recipe then gives crisis to 0.70 of level >= 4 posts instead of 0.45.
+LEVEL0_CRISIS_MAX = 0.09  # target <= 0.10
 ED_CRISIS_MAX = 0.003  # target <= 0.005
-ED_ANY_MAX = 0.04  # target <= 0.05
+ED_ANY_MAX = 0.045  # target <= 0.05
 JOURNAL_CONCERN_MAX = 1  # entries per journal (the target), out of fold
 # Crisis sits near the top of the probability scale on real posts, so its grid goes on
 # past 0.95 in finer steps (a level-0 post at 0.97 is common).

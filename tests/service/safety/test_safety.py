@@ -185,7 +185,7 @@ def test_safety_messages_and_resources_fit_the_kind() -> None:
 
 def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     rules = load_rules()
-    assert rules.version == 4
+    assert rules.version == 5
     assert {p.kind for p in rules.patterns} == set(KINDS)
     assert len({p.id for p in rules.patterns}) == len(rules.patterns)
     assert rules.classifier is not None
@@ -194,11 +194,13 @@ def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     assert trained.emb_weights.shape == (384,)  # all-MiniLM-L6-v2
     assert len(trained.vocabulary) == len(trained.idf) == len(trained.tfidf_weights) > 1000
     assert 0.0 < rules.classifier.threshold < 1.0
-    # The shipped model is v1 (one head); a model with a crisis head (crisis-train's v2
-    # recipe) carries its own threshold for it.
-    if trained.crisis_head is not None:
-        assert 0.0 < rules.classifier.crisis_threshold < 1.0
-        assert trained.crisis_head.emb_weights.shape == (384,)
+    # The shipped model (v2) has a crisis head with its own threshold; a v1 model (one
+    # head) compares its one probability with both.
+    assert trained.crisis_head is not None
+    assert 0.0 < rules.classifier.crisis_threshold < 1.0
+    assert trained.crisis_head.emb_weights.shape == (384,)
+    # Calibrated on the real C-SSRS posts, cross-validated (issue 13).
+    assert trained.meta["cssrs_folds"] == 5 and trained.meta["crisis_from"] == 4
     assert set(rules.classifier.prototypes) == {*KINDS, "benign"}
     # What it was trained on travels with it; the unseen set is not among it.
     assert "crisis_holdout2.jsonl" not in trained.meta["trained_on"]
@@ -287,6 +289,28 @@ def test_crisis_floors_on_holdout2(real_embeddings: SentenceTransformerEmbedding
     assert s["any_safety_recall"] >= THRESHOLDS["holdout2_any_safety_recall"], s
     assert s["recall"] >= THRESHOLDS["holdout2_recall"], s
     assert s["precision"] >= THRESHOLDS["holdout2_precision"], s
+
+
+@pytest.mark.eval
+@pytest.mark.model
+@pytest.mark.timeout(1800)
+def test_cssrs_dev_cross_validated_floors(real_embeddings: SentenceTransformerEmbeddings) -> None:
+    """Issue 13's figures on real posts: the shipped recipe and thresholds, each fold's
+    model trained without its posts and journals (``trustlens eval crisis --split
+    cssrs-dev``). Embeds every team row, journal entry and EmpatheticDialogues dev
+    situation once, so it is the slowest safety test (about eight minutes cold)."""
+    from eval.crisis_train import cssrs_scores
+
+    r = cssrs_scores(real_embeddings)
+    s = r["summary"]
+    assert s["how"].startswith("cross-validated") and s["n"] == 733
+    assert s["level2_resources_recall"] >= THRESHOLDS["cssrs_level2_resources_min"], s
+    assert s["level4_crisis_recall"] >= THRESHOLDS["cssrs_level4_crisis_min"], s
+    assert s["level0_crisis"] <= THRESHOLDS["cssrs_level0_crisis_max"], s
+    ed = r["ed_dev_out_of_fold_false_alarms"]
+    assert ed["any"] <= THRESHOLDS["ed_dev_out_of_fold_any_max"], ed
+    assert ed["crisis"] <= THRESHOLDS["ed_dev_out_of_fold_crisis_max"], ed
+    assert r["journals_out_of_fold"]["max_concern_entries"] <= 1
 
 
 @pytest.mark.eval
@@ -543,6 +567,39 @@ def test_hit_me_is_violence_only_when_a_person_hits(text: str, level: str | None
 )
 def test_reported_speech_and_the_past_are_never_crisis(text: str) -> None:
     assert assess(text).level != "crisis"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # v5: everyday sentences rules v4 put into crisis (EmpatheticDialogues dev, the dev
+        # journals), each beside the crisis it must not lose
+        ("I felt guilty my cell phone was going to die while working.", None),
+        ("On the ferris wheel it felt like I was going to die.", None),
+        ("An old lady ran a stop sign and almost hit me in the crosswalk.", None),
+        ("A gush of throw up hit me in the face.", None),
+        ("The wind hit me in the face when I opened the door.", None),
+        ("My brother did a back flip off the roof and landed in the pool.", None),
+        ("The boys dragged me to the mess for a birthday beer.", None),
+        ("Kevin pulled me into the dispatch office this morning.", None),
+        ("I don't want to live with strangers forever.", None),
+        ("She said 'I'll pay you back by Christmas, promise'.", None),
+        ("My grandmother says 'ta'aburnee', I want to die before you.", None),
+        ("I want to die.", "crisis"),
+        ("I'm planning to kill myself tonight.", "crisis"),
+        ("I'm going to end my life.", "crisis"),
+        ("I don't want to live anymore.", "crisis"),
+        ("I don't want to live in this world.", "crisis"),
+        ("He hit me again last night.", "crisis"),
+        ("He pulled me into the bedroom and slammed me against the wall.", "crisis"),
+        ("I'm going to jump off the bridge tonight.", "crisis"),
+        ("He said I'll pay for this.", "crisis"),
+    ],
+)
+def test_rules_v5_everyday_false_alarms_and_the_crises_beside_them(
+    text: str, level: str | None
+) -> None:
+    assert assess(text).level == level
 
 
 def test_one_crisis_sentence_in_a_long_entry_is_found() -> None:

@@ -100,9 +100,14 @@ JOURNAL = [
     },
 ]
 # Each is unsure for the packaged classifier: a concern it alone raised.
-QUESTION = "I told Priya that nobody is going to have to put up with me much longer."
-SITUATION = "Jonah left. Nobody is going to have to put up with me much longer."
-ENTRY = "After what Jonah did, nobody is going to have to put up with me much longer."
+QUESTION = (
+    "I told Priya I keep thinking it will all be over soon and nobody will have to put up with me."
+)
+SITUATION = "Jonah left. It will all be over soon and nobody will have to put up with me."
+ENTRY = (
+    "After what Jonah did, I keep thinking it will all be over soon and nobody will have to "
+    "put up with me."
+)
 
 
 def scripted(severity: int) -> Any:
