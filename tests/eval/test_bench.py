@@ -62,18 +62,24 @@ def test_bench_ingest_json(tmp_path: Path, results_dir: Path) -> None:
     assert doc["entries"] == 20
     assert doc["import_totals"]["imported"] == 20 and doc["import_totals"]["rejected"] == 0
     assert doc["chunks"] >= 20 and doc["distinct_chunks"] <= doc["chunks"]
-    assert set(doc["methods"]) == {"trustlens", "raw_encode", "langchain"}
+    assert set(doc["methods"]) == {"trustlens", "raw_encode", "raw_encode_all", "langchain"}
+    # every chunk, plus the sentences the episode detector reads that are not a chunk
+    assert doc["embedded_texts"] >= doc["distinct_chunks"]
     for m in doc["methods"].values():
         for key in ("seconds", "entries_per_s", "chunks_per_s", "python_peak_mib"):
             assert _positive(m[key]), (key, m)
         assert len(m["seconds_all"]) == 1
         assert m["entries_per_s"] == pytest.approx(20 / m["seconds"])
-    for key in ("ratio_vs_raw_encode", "ratio_vs_langchain", "max_rss_mib"):
+    for key in ("ratio_vs_raw_encode", "ratio_vs_raw_encode_all", "ratio_vs_langchain"):
         assert _positive(doc[key]), key
     t = doc["methods"]
     assert doc["ratio_vs_raw_encode"] == pytest.approx(
         t["raw_encode"]["seconds"] / t["trustlens"]["seconds"]
     )
+    assert doc["ratio_vs_raw_encode_all"] == pytest.approx(
+        t["raw_encode_all"]["seconds"] / t["trustlens"]["seconds"]
+    )
+    assert _positive(doc["max_rss_mib"])
     assert doc["config"]["embedding_batch_size"] > 0
     assert Path(doc["results_file"]).parent == results_dir
 
