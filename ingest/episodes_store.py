@@ -122,15 +122,30 @@ class UserEpisodes:
     def all(
         self, since: dt.date | None = None, until: dt.date | None = None
     ) -> list[StoredEpisode]:
-        stmt = (
-            select(EpisodeRow, Entry.entry_id)
-            .join(Entry, Entry.pk == EpisodeRow.entry_pk)
-            .where(EpisodeRow.user_id == self.user_id, Entry.user_id == self.user_id)
-        )
+        stmt = self._select()
         if since:
             stmt = stmt.where(EpisodeRow.date >= since)
         if until:
             stmt = stmt.where(EpisodeRow.date <= until)
+        return self._read(stmt)
+
+    def of_entries(self, entry_pks: Sequence[int]) -> list[StoredEpisode]:
+        """The episodes of these entries only (by entry pk), in the order of ``all``:
+        what a reader that keeps episodes per entry version reads after a write."""
+        pks = list(entry_pks)
+        out: list[StoredEpisode] = []
+        for i in range(0, len(pks), 500):
+            out += self._read(self._select().where(EpisodeRow.entry_pk.in_(pks[i : i + 500])))
+        return out
+
+    def _select(self) -> Any:
+        return (
+            select(EpisodeRow, Entry.entry_id)
+            .join(Entry, Entry.pk == EpisodeRow.entry_pk)
+            .where(EpisodeRow.user_id == self.user_id, Entry.user_id == self.user_id)
+        )
+
+    def _read(self, stmt: Any) -> list[StoredEpisode]:
         out = []
         for row, entry_id in self.session.execute(
             stmt.order_by(EpisodeRow.date, EpisodeRow.entry_pk, EpisodeRow.seq)

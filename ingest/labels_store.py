@@ -243,36 +243,20 @@ class UserLabels:
         entries = self._entries(entry_ids)
         rows = self._rows(entries)
         verdicts = self.verdicts(entries)
-        out: dict[str, list[LabelSpan]] = {}
-        for eid, e in entries.items():
-            v = verdicts.get(eid, {})
-            mine = [r for r in rows.get(e.pk, []) if r.group != "era"]
-            spans = [
-                _span(r, "confirmed" if v.get(r.label) == "confirm" else "model")
-                for r in mine
-                if r.positive and v.get(r.label) != "reject"
-            ]
-            have = {s.label for s in spans}
-            for label, verdict in v.items():
-                if verdict == "confirm" and label not in have:
-                    spans.append(self._confirmed_span(e, label, mine))
-            out[eid] = sorted(spans, key=lambda s: (s.start, s.label))
-        return out
+        return {
+            eid: entry_spans(e.text, rows.get(e.pk, []), verdicts.get(eid, {}))
+            for eid, e in entries.items()
+        }
 
     def entry_labels(self, entry_ids: Iterable[str] | None = None) -> dict[str, EntryLabels]:
         """Each entry's era and best span per positive label (all entries if None)."""
         entries = self._entries(entry_ids)
         rows = self._rows(entries)
         spans = self.spans(entries)
-        out: dict[str, EntryLabels] = {}
-        for eid, e in entries.items():
-            era = next((r.label for r in rows.get(e.pk, []) if r.chunk_seq == ENTRY_SEQ), "present")
-            best: dict[str, LabelSpan] = {}
-            for s in spans[eid]:
-                if s.label not in best or s.score > best[s.label].score:
-                    best[s.label] = s
-            out[eid] = EntryLabels(entry_id=eid, date=e.date, era=era, labels=best)
-        return out
+        return {
+            eid: labels_of(eid, e.date, rows.get(e.pk, []), spans[eid])
+            for eid, e in entries.items()
+        }
 
     def untagged(self) -> list[int]:
         """Entries of this user with chunks but no labels (indexed before tagging existed,
@@ -298,7 +282,11 @@ class UserLabels:
         return self.entries.get_many(entry_ids)
 
     def _rows(self, entries: Mapping[str, Entry]) -> dict[int, list[ChunkLabel]]:
-        pks = [e.pk for e in entries.values()]
+        return self.rows_of([e.pk for e in entries.values()])
+
+    def rows_of(self, pks: Sequence[int]) -> dict[int, list[ChunkLabel]]:
+        """The label rows of these entries (by entry pk), ordered by start; only this
+        user's rows, whatever pks are asked for."""
         out: dict[int, list[ChunkLabel]] = {}
         for i in range(0, len(pks), 500):
             for r in self.session.scalars(
@@ -310,16 +298,6 @@ class UserLabels:
             ):
                 out.setdefault(r.entry_pk, []).append(r)
         return out
-
-    def _confirmed_span(self, e: Entry, label: str, rows: Sequence[ChunkLabel]) -> LabelSpan:
-        group = known_labels().get(label, "patterns")
-        cands = [r for r in rows if r.label == label]
-        if cands:
-            r = max(cands, key=lambda r: r.score)
-            return LabelSpan(label, group, r.score, r.start, r.end, "confirmed")
-        sents = sentence_spans(e.text)
-        start, end = (sents[0].start, sents[0].end) if sents else (0, len(e.text))
-        return LabelSpan(label, group, 1.0, start, end, "confirmed")
 
     def _correction(self, entry_id: str, label: str) -> LabelCorrection | None:
         return self.session.scalar(
@@ -341,6 +319,50 @@ class UserLabels:
         labels = known_labels()
         if label not in labels:
             raise ValueError(f"unknown label {label!r}; known labels: {', '.join(labels)}")
+
+
+def entry_spans(
+    text: str, rows: Sequence[ChunkLabel], verdict: Mapping[str, str]
+) -> list[LabelSpan]:
+    """One entry's positive chunk-level hits, ordered by start, with the person's
+    ``verdict`` per label applied: rejected dropped, confirmed added where missing.
+
+    A pure function of the stored rows, so a reader that keeps rows per entry version
+    (``service.insight.journal``) gives exactly what ``UserLabels.spans`` gives."""
+    mine = [r for r in rows if r.group != "era"]
+    spans = [
+        _span(r, "confirmed" if verdict.get(r.label) == "confirm" else "model")
+        for r in mine
+        if r.positive and verdict.get(r.label) != "reject"
+    ]
+    have = {s.label for s in spans}
+    for label, v in verdict.items():
+        if v == "confirm" and label not in have:
+            spans.append(_confirmed_span(text, label, mine))
+    return sorted(spans, key=lambda s: (s.start, s.label))
+
+
+def labels_of(
+    entry_id: str, date: dt.date, rows: Sequence[ChunkLabel], spans: Sequence[LabelSpan]
+) -> EntryLabels:
+    """An entry's era and best span per label, from its rows and ``entry_spans``."""
+    era = next((r.label for r in rows if r.chunk_seq == ENTRY_SEQ), "present")
+    best: dict[str, LabelSpan] = {}
+    for s in spans:
+        if s.label not in best or s.score > best[s.label].score:
+            best[s.label] = s
+    return EntryLabels(entry_id=entry_id, date=date, era=era, labels=best)
+
+
+def _confirmed_span(text: str, label: str, rows: Sequence[ChunkLabel]) -> LabelSpan:
+    group = known_labels().get(label, "patterns")
+    cands = [r for r in rows if r.label == label]
+    if cands:
+        r = max(cands, key=lambda r: r.score)
+        return LabelSpan(label, group, r.score, r.start, r.end, "confirmed")
+    sents = sentence_spans(text)
+    start, end = (sents[0].start, sents[0].end) if sents else (0, len(text))
+    return LabelSpan(label, group, 1.0, start, end, "confirmed")
 
 
 def _span(r: ChunkLabel, source: str) -> LabelSpan:

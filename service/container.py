@@ -41,6 +41,7 @@ from service.entries.service import EntriesService
 from service.experiments.service import ExperimentsService
 from service.export.service import ExportService
 from service.health.service import HealthService
+from service.insight.journal import Journals
 from service.insight.service import InsightService
 from service.mcp.service import McpService
 from service.me.service import MeService
@@ -184,9 +185,18 @@ class Container:
 
     # ------------------------------------------------------------ feature services
     @cached_property
+    def journals(self) -> Journals:
+        """Each person's journal as the insight features read it, kept per entry version."""
+        return Journals(self.sessions)
+
+    @cached_property
     def insight(self) -> InsightService:
         return InsightService(
-            self.sessions, self.retrievers, self.gate, self.settings.max_situation_chars
+            self.sessions,
+            self.retrievers,
+            self.gate,
+            self.settings.max_situation_chars,
+            self.journals,
         )
 
     @cached_property
@@ -243,7 +253,7 @@ class Container:
 
     @cached_property
     def me(self) -> MeService:
-        return MeService(self.sessions, self.engine, self.index)
+        return MeService(self.sessions, self.engine, self.index, self.journals)
 
     @cached_property
     def users(self) -> UsersService:

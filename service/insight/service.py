@@ -8,14 +8,10 @@ the user-scoped accessors only, so the features cannot see another person's writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from langchain_core.documents import Document
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.episodes_store import StoredEpisode, UserEpisodes
 from ingest.experiments_store import UserExperiments
-from ingest.labels_store import EntryLabels, LabelSpan, UserLabels
 from ingest.store import UserEntries
 from service.answer.grounding import check_citations
 from service.errors import check_free_text
@@ -27,6 +23,7 @@ from service.insight.episodes import (
     from_stored,
 )
 from service.insight.followups import followups
+from service.insight.journal import Journal, Journals
 from service.insight.practices import load_practice, personalise, practice_names
 from service.insight.progress import build_progress
 from service.insight.reflect import Candidate, reflect
@@ -45,24 +42,6 @@ from service.safety.gate import SafetyGate
 RETRIEVE_K = 30
 
 
-@dataclass
-class Journal:
-    """One user's entries as the insight features need them."""
-
-    texts: dict[str, str]
-    dates: dict[str, str]
-    labels: dict[str, EntryLabels]
-    spans: dict[str, list[LabelSpan]]
-    episodes: list[StoredEpisode] = field(default_factory=list)
-
-    def era_at(self, entry_id: str, offset: int) -> str | None:
-        """The era of the sentence at ``offset`` (a memory told inside a present entry)."""
-        for s in self.spans.get(entry_id, []):
-            if s.group == "era" and s.start <= offset < s.end:
-                return s.label
-        return None
-
-
 class InsightService:
     """Reflect, follow-ups, practices, episodes, behaviours and progress for one person at a
     time, from their entries, their labels (corrections applied) and a retriever bound
@@ -74,26 +53,18 @@ class InsightService:
         retrievers: Retrievers,
         gate: SafetyGate,
         max_situation_chars: int,
+        journals: Journals | None = None,
     ):
         self.sessions = sessions
+        self.journals = journals or Journals(sessions)
         self.max_situation_chars = max_situation_chars
         self.retrievers = retrievers
         self.gate = gate
 
     def journal(self, user_id: str) -> Journal:
-        with self.sessions() as session:
-            entries = UserEntries(session, user_id).all()
-            store = UserLabels(session, user_id)
-            labels = store.entry_labels()
-            spans = store.spans()
-            episodes = UserEpisodes(session, user_id).all()
-        return Journal(
-            texts={e.entry_id: e.text for e in entries},
-            dates={e.entry_id: e.date.isoformat() for e in entries},
-            labels=labels,
-            spans=spans,
-            episodes=episodes,
-        )
+        """The person's journal as the store holds it now (``Journals``: read per entry
+        version, so a write costs the next question only what it changed)."""
+        return self.journals.read(user_id)
 
     # ---------------------------------------------------------------- episodes
     def episodes_public(self, user_id: str) -> EpisodesPublic:

@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ingest.crypto import keyring_of
 from ingest.store import ApiKey, User, UserEntries, UserKey, issue_api_key, utcnow
 from ingest.vector_index import ChromaIndex
+from service.insight.journal import Journals
 from service.me.schemas import Me, NewKey
 
 
@@ -93,10 +94,17 @@ def _user_predicates(engine: Engine, user_id: str) -> list[tuple[Table, ColumnEl
 class MeService:
     """The caller's own account: who they are, new keys, and the hard delete."""
 
-    def __init__(self, sessions: sessionmaker[Session], engine: Engine, index: ChromaIndex):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        engine: Engine,
+        index: ChromaIndex,
+        journals: Journals | None = None,
+    ):
         self.sessions = sessions
         self.engine = engine
         self.index = index
+        self.journals = journals
 
     def me(self, user: User) -> Me:
         with self.sessions() as session:
@@ -115,7 +123,10 @@ class MeService:
         return NewKey(api_key=key, revoked=revoked)
 
     def delete(self, user_id: str) -> dict[str, Any]:
-        return delete_user(self.sessions, self.engine, self.index, user_id)
+        out = delete_user(self.sessions, self.engine, self.index, user_id)
+        if self.journals is not None:  # this worker's copy of the texts goes too
+            self.journals.forget(user_id)
+        return out
 
 
 def delete_user(

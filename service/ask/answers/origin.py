@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from service.ask.answers.common import Drafted, Period, cite, plural
 from service.ask.answers.habit import top_label
-from service.insight.service import Journal
+from service.insight.journal import Journal
 from service.schemas import Citation
 
 
