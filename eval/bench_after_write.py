@@ -73,9 +73,8 @@ class Writer:
         self.next = 0
 
     def write(self, n_chunks: int) -> None:
-        from ingest.indexing import chunk_id
         from ingest.store import Entry, UserEntries, content_hash
-        from ingest.vector_index import IndexRecord
+        from ingest.vector_index import IndexRecord, chunk_id
 
         done = 0
         while done < n_chunks:

@@ -62,9 +62,8 @@ def template_vectors(model: Any) -> np.ndarray:
 
 def load_journal(c: Any, user_id: str, n_chunks: int, tvecs: np.ndarray, seed: int) -> None:
     """Write ``n_chunks`` one-sentence chunks (in five-sentence entries) to store + index."""
-    from ingest.indexing import chunk_id
     from ingest.store import Entry, content_hash
-    from ingest.vector_index import IndexRecord
+    from ingest.vector_index import IndexRecord, chunk_id
 
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)

@@ -28,7 +28,7 @@ from ingest.store import (
     vector_to_bytes,
 )
 from ingest.tagging import EntryTags, Tagger
-from ingest.vector_index import ChromaIndex, IndexRecord
+from ingest.vector_index import ChromaIndex, IndexRecord, chunk_id
 
 Progress = Callable[[int], None]
 
@@ -55,10 +55,6 @@ class Detector(Protocol):
     def read(
         self, text: str, sentences: Sequence[Any] | None = None, vectors: np.ndarray | None = None
     ) -> Read: ...
-
-
-def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
-    return f"{user_id}/{entry_id}/{seq}"
 
 
 class Indexer:

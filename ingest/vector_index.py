@@ -107,6 +107,13 @@ class IndexHit:
     similarity: float  # cosine similarity, 1 = same direction
 
 
+def chunk_id(user_id: str, entry_id: str, seq: int) -> str:
+    """A chunk's id: its entry's chunks are numbered 0, 1, ... with no gap (an entry's
+    old chunks are deleted before its new ones are written), so an entry's chunks can be
+    fetched by id (``ChromaIndex.entry_chunks_with_vectors``)."""
+    return f"{user_id}/{entry_id}/{seq}"
+
+
 def _require_user(user_id: str) -> None:
     if not user_id:
         raise ValueError("the vector index is only ever read or written for one user")
@@ -397,6 +404,36 @@ class ChromaIndex:
                     if emb is not None:
                         vecs[cid] = np.asarray(emb, dtype=np.float32)
         return self._with_texts(user_id, [found[c] for c in ids if c in found]), vecs
+
+    def entry_chunks_with_vectors(
+        self, user_id: str, entry_ids: Sequence[str], probe: int = 16
+    ) -> tuple[list[IndexHit], dict[str, np.ndarray]]:
+        """Every indexed chunk of these entries of the user's, with texts and vectors.
+
+        Read by id, never by a ``where`` clause: Chroma evaluates one over the whole
+        collection (0.1 s for one entry at 100k chunks, against 1-2 ms by id). Chunk ids
+        are numbered without gaps (``chunk_id``), so the first ``probe`` ids of each
+        entry are asked for, and the next, larger block only for entries whose block came
+        back full. Other users' records are dropped as in ``documents_by_id``.
+        """
+        _require_user(user_id)
+        hits: list[IndexHit] = []
+        vecs: dict[str, np.ndarray] = {}
+        todo = {eid: 0 for eid in dict.fromkeys(entry_ids)}
+        size = probe
+        while todo:
+            ids = [chunk_id(user_id, eid, s) for eid, a in todo.items() for s in range(a, a + size)]
+            got, v = self._by_id(user_id, ids, vectors=True)
+            hits += got
+            vecs.update(v)
+            found = {(h.entry_id, h.chunk_id) for h in got}
+            todo = {
+                eid: a + size
+                for eid, a in todo.items()
+                if (eid, chunk_id(user_id, eid, a + size - 1)) in found
+            }
+            size *= 4
+        return hits, vecs
 
     def entry_versions(self, user_id: str) -> dict[str, str] | None:
         """Each entry's version token (``EntryVersions``), or None without a source."""

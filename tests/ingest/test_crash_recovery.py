@@ -31,8 +31,8 @@ from chromadb.config import Settings as ChromaSettings
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from ingest.indexing import chunk_id
 from ingest.store import Chunk, Entry, IndexState, UserEntries, get_user_by_name
+from ingest.vector_index import chunk_id
 from service.app import create_app
 from service.container import Container
 from service.settings import Settings

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.chunking import chunk_spans
-from ingest.indexing import chunk_id
 from ingest.pipeline import Importer
 from ingest.store import (
     Chunk,
@@ -32,7 +31,7 @@ from ingest.store import (
     bytes_to_vector,
     get_or_create_user,
 )
-from ingest.vector_index import ChromaIndex, date_number
+from ingest.vector_index import ChromaIndex, chunk_id, date_number
 from service.container import Container
 from service.settings import Settings
 from tests.fakes import WordHashEmbeddings

@@ -148,25 +148,28 @@ def test_reads_only_what_changed(
     lex = LexicalIndex()
     lex.search(index, "ana", store.revision["ana"], "promise", 10)
     asked: list[list[str]] = []
-    real = index.documents_by_id_with_vectors
+    real = index.entry_chunks_with_vectors
 
-    def spy(user_id: str, chunk_ids: Sequence[str]) -> tuple:  # type: ignore[type-arg]
-        asked.append(list(chunk_ids))
-        return real(user_id, chunk_ids)
+    def spy(user_id: str, entry_ids: Sequence[str]) -> tuple:  # type: ignore[type-arg]
+        asked.append(list(entry_ids))
+        return real(user_id, entry_ids)
 
-    monkeypatch.setattr(index, "documents_by_id_with_vectors", spy)
+    monkeypatch.setattr(index, "entry_chunks_with_vectors", spy)
     monkeypatch.setattr(index, "documents", lambda *a, **k: pytest.fail("a full read"))
+    monkeypatch.setattr(index, "chunk_ids", lambda *a, **k: pytest.fail("every chunk id listed"))
     journal.write("ana", "late", 2)
     journal.write("ana", "e0", 4)
-    lex.search(index, "ana", store.revision["ana"], "promise", 10)
-    assert sorted(asked[0]) == sorted(
-        [f"ana/late/{s}" for s in range(2)] + [f"ana/e0/{s}" for s in range(4)]
-    )
+    got = lex.search(index, "ana", store.revision["ana"], "promise", 1000)
+    # only the two entries whose version moved are read, and their chunks are searched
+    assert sorted(asked[0]) == ["e0", "late"]
+    assert {h.entry_id for h, _ in got} <= {f"e{i}" for i in range(12)} | {"late"}
     # The same revision again reads nothing at all.
     reads = store.version_reads
     lex.search(index, "ana", store.revision["ana"], "promise", 10)
     lex.coverage(index, "ana", store.revision["ana"], "promise")
     assert store.version_reads == reads and len(asked) == 1
+    monkeypatch.undo()
+    assert_same_as_rebuild(lex, index, store, "ana")  # and what it holds is right
 
 
 def _write_zebra(index: ChromaIndex, store: Store) -> None:
@@ -228,6 +231,7 @@ def test_an_empty_user_and_an_empty_id(setup: tuple[ChromaIndex, Store, Journal]
     assert lex.search(index, "nobody", 0, "promise", 5) == []
     assert lex.coverage(index, "nobody", 0, "promise") == 0.0
     assert lex.coverage(index, "nobody", 0, "how are things") == 1.0
+    assert lex.nearest(index, "nobody", 0, [[0.1, 0.2, 0.3, 0.4]], 5) == ([[]], {})
     with pytest.raises(ValueError):
         lex.search(index, "", 0, "promise", 5)
 
@@ -298,22 +302,26 @@ def test_indexed_at_reads_the_store_token() -> None:
 def test_dense_rows_appended_after_a_write_rank_as_a_fresh_build(
     setup: tuple[ChromaIndex, Store, Journal], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A write that only adds chunks appends rows to the warm dense matrix; its nearest
-    chunks, ties included, are those of an index built from scratch. A change or a
-    delete builds the matrix again."""
+    """A write appends rows to the warm dense matrix (a delete marks rows dead); its
+    nearest chunks, ties included, are those of an index built from scratch, and the
+    whole journal is never added again."""
     index, store, journal = setup
     warm = LexicalIndex()
     rng = random.Random(5)
     queries = [[rng.random() for _ in range(4)] for _ in range(6)]
     warm.nearest(index, "ana", store.revision["ana"], queries, 5)
     built: list[int] = []
-    real_of = lexical_module._Dense.of
+    real_add = lexical_module._Dense.add
 
-    def spy(docs: Sequence[object]) -> object:
-        built.append(len(docs))
-        return real_of(docs)  # type: ignore[arg-type]
+    def spy(self: object, docs: Sequence[object]) -> None:
+        if self is warm_dense():
+            built.append(len(docs))
+        real_add(self, docs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(lexical_module._Dense, "of", staticmethod(spy))
+    def warm_dense() -> object:
+        return warm._cache["ana"].dense
+
+    monkeypatch.setattr(lexical_module._Dense, "add", spy)
     twin = [0.3, 0.3, 0.3, 0.3]  # the same vector on three dates: ties at every cut
     for n, day in enumerate((dt.date(2023, 5, 1), dt.date(2021, 1, 1), dt.date(2025, 2, 2))):
         index.upsert(
@@ -342,9 +350,32 @@ def test_dense_rows_appended_after_a_write_rank_as_a_fresh_build(
             ]
     ties = [h.entry_id for h in warm.nearest(index, "ana", rev, [twin], 3)[0][0]]
     assert ties == ["tie1", "tie0", "tie2"]  # equal similarity: the earliest date first
-    appended = [n for n in built if n <= 3]  # the rows appended, never the whole journal
-    assert appended and len(built) == len(appended) + 4 * 3  # + the fresh builds above
-    journal.delete("ana", "e2")  # a delete: the matrix is built again, once
+    assert built and max(built) <= 3  # the rows written, never the whole journal
+    journal.delete("ana", "e2")  # a delete marks its rows dead
+    journal.write("ana", "e5", 3)  # a change replaces its rows
     built.clear()
+    rev = store.revision["ana"]
+    for k in (1, 5, 60):
+        got, _ = warm.nearest(index, "ana", rev, queries, k)
+        want, _ = LexicalIndex().nearest(index, "ana", rev, queries, k)
+        assert [[h.chunk_id for h in hs] for hs in got] == [[h.chunk_id for h in hs] for hs in want]
+    assert built == [3]
+    assert not {h.entry_id for hs in got for h in hs} & {"e2"}
+
+
+def test_the_dense_matrix_compacts_when_most_rows_are_dead(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    index, store, journal = setup
+    warm = LexicalIndex()
+    rng = random.Random(9)
+    queries = [[rng.random() for _ in range(4)] for _ in range(4)]
     warm.nearest(index, "ana", store.revision["ana"], queries, 5)
-    assert len(built) == 1 and built[0] > 3
+    for i in range(9):
+        journal.delete("ana", f"e{i}")
+    rev = store.revision["ana"]
+    got, _ = warm.nearest(index, "ana", rev, queries, 50)
+    want, _ = LexicalIndex().nearest(index, "ana", rev, queries, 50)
+    assert [[h.chunk_id for h in hs] for hs in got] == [[h.chunk_id for h in hs] for hs in want]
+    dense = warm._cache["ana"].dense
+    assert dense.n == 12 and int(dense.alive[: dense.n].sum()) == 12  # 3 entries of 4 kept
