@@ -883,7 +883,12 @@ def event_period(
             day
             for day, text in dated
             if day <= anchor
-            and any(not _LOOKING_BACK.search(text[: h.start()]) for h in phrase.finditer(text))
+            and any(
+                # only the words just before the mention: searching the whole text before
+                # it was most of this function on a long journal
+                not _LOOKING_BACK.search(text, max(0, h.start() - 60), h.start())
+                for h in phrase.finditer(text)
+            )
         ]
         if not days:
             continue

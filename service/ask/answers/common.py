@@ -8,12 +8,13 @@ verify every one against the entry's text.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
 from service.ask.schemas import BehaviorPublic
+from service.insight.journal import Journal
 from service.insight.quotes import whole_sentences
-from service.insight.service import Journal
 from service.schemas import Citation
 
 
@@ -40,7 +41,12 @@ class Drafted:
         """The summary, then every citation as a dated quote: the chosen evidence first,
         then the rest, so each cited quote can be read in the answer itself."""
         lines = [self.summary.strip()]
-        shown = list(self.evidence) + [c for c in self.citations if c not in self.evidence]
+        # A set, not ``c not in self.evidence``: that is quadratic, and an answer that
+        # cites every entry naming someone took 27 s at 4,484 entries.
+        first = {(c.entry_id, c.date, c.quote) for c in self.evidence}
+        shown = list(self.evidence) + [
+            c for c in self.citations if (c.entry_id, c.date, c.quote) not in first
+        ]
         if shown:
             lines.append("")
             lines += [f'- {c.date}: "{c.quote}"' for c in shown]
@@ -61,7 +67,12 @@ def first_sentence(j: Journal, entry_id: str) -> Citation:
 
 def entries_in(j: Journal, period: Period) -> list[str]:
     """The person's entry ids inside the period, oldest first."""
-    return sorted((e for e in j.texts if period.holds(j.dates[e])), key=lambda e: (j.dates[e], e))
+    order = j.by_date()
+    lo = 0 if period.since is None else bisect.bisect_left(order, (period.since.isoformat(), ""))
+    hi = len(order)
+    if period.until is not None:
+        hi = bisect.bisect_left(order, ((period.until + dt.timedelta(days=1)).isoformat(), ""))
+    return [e for _, e in order[lo:hi] if e in j.texts]
 
 
 def plural(n: int, word: str) -> str:

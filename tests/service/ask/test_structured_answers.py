@@ -16,7 +16,7 @@ from service.ask.answers import habit
 from service.ask.answers.common import Period
 from service.ask.planner import JournalVocabulary, plan_question
 from service.ask.service import _bounded_lookup, _draft
-from service.insight.service import Journal
+from service.insight.journal import Journal
 
 TEXTS = {
     "e1": "Sipho said he would pay me back on Friday. He did not. I said nothing and "
@@ -248,3 +248,29 @@ def test_a_capitalised_doer_the_journal_never_uses_as_a_name_is_no_one() -> None
         "e5",
         "e7",
     ]
+
+
+def test_someone_named_all_through_a_long_journal_is_counted_in_full_and_quoted_50_times() -> None:
+    from service.ask.answers import person
+
+    n = 130
+    texts = {
+        f"s{i:03d}": f"Day {i}. Jas rang about the flat again and I let it ring." for i in range(n)
+    }
+    dates = {
+        eid: (dt.date(2020, 1, 1) + dt.timedelta(days=i)).isoformat() for i, eid in enumerate(texts)
+    }
+    journal = Journal(texts=texts, dates=dates, labels={}, spans={})
+    got = person.answer(journal, ("jas",), Period())
+    assert got is not None
+    assert "in 130 entries, from 2020-01-01 to 2020-05-09" in got.summary
+    assert "50 of them are quoted" in got.summary
+    cited = [c.entry_id for c in got.citations]
+    assert len(cited) == 50 == len(set(cited))
+    assert cited[0] == "s000" and cited[-1] == "s129" and cited == sorted(cited)
+    assert [c.entry_id for c in got.evidence[:2]] == ["s000", "s129"]
+    small = person.answer(
+        Journal(texts=TEXTS, dates=DATES, labels={}, spans={}), ("lindiwe",), Period()
+    )
+    assert small is not None and "quoted" not in small.summary
+    assert [c.entry_id for c in small.citations] == ["e3", "e6", "e5"]  # by date
