@@ -60,7 +60,6 @@ GENERIC_QUESTION_WORDS = frozenset(
 @dataclass
 class _Doc:
     hit: IndexHit
-    version: str | None  # its entry's version when the hit was read (None: unknown)
     vector: np.ndarray | None = None  # as stored in the vector index
 
 
@@ -73,10 +72,9 @@ class _Dense:
     chunks, rebuilding or concatenating it after each write was 0.46 s of the next
     question's 2.7 s.
 
-    Rows below ``n`` are never rewritten: a reader holds a ``_DenseView`` (the arrays,
-    ``n`` and a copy of the live rows) and scores it outside the user's lock while a
-    write appends beyond ``n``, marks rows dead in the copy it does not share, or
-    compacts into new arrays.
+    Rows below ``n`` are never rewritten: a reader holds a ``_DenseView`` (the arrays
+    and ``n``) and scores it outside the user's lock while a write appends beyond ``n``,
+    marks rows dead in a new copy of the live-row mask, or compacts into new arrays.
     """
 
     def __init__(self) -> None:
@@ -166,6 +164,10 @@ class _DenseView:
     dates: np.ndarray
     alive: np.ndarray
     n: int
+
+
+def _same_vector(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _tie_order(h: IndexHit) -> tuple[dt.date, str, int, str]:
@@ -327,7 +329,7 @@ class LexicalIndex:
             for cid in state.by_entry.get(eid, set())
             if cid not in now.get(eid, set())
         ]
-        self._apply(state, hits, vectors, versions, gone)
+        self._apply(state, hits, vectors, gone)
         # An entry the store marked indexed lately but the index does not show is not
         # recorded (see ``_lagging``): the next read asks for it again.
         lagging = {eid for eid in moved if eid not in now and _lagging({eid: versions[eid]}, [])}
@@ -358,7 +360,7 @@ class LexicalIndex:
             gone = [cid for cid in state.docs if cid not in current]
             # nothing says which chunks changed: all of them are read again
             hits, vectors = index.documents_by_id_with_vectors(user_id, ids) if ids else ([], {})
-        self._apply(state, hits, vectors, versions, gone)
+        self._apply(state, hits, vectors, gone)
         if versions is None:
             state.versions = {}
             return True
@@ -371,13 +373,20 @@ class LexicalIndex:
         state: _UserLexical,
         hits: Sequence[IndexHit],
         vectors: dict[str, np.ndarray],
-        versions: dict[str, str] | None,
         gone: Sequence[str],
     ) -> None:
         """Drop ``gone`` chunks, then add or replace ``hits`` in the docs, BM25 and the
-        dense matrix (a hit equal to the one held is left as it is)."""
+        dense matrix (BM25 only where the hit moved; the matrix also where the vector
+        did, as after a re-index with another model)."""
         changed = [
             h for h in hits if h.chunk_id not in state.docs or state.docs[h.chunk_id].hit != h
+        ]
+        moved = [
+            h
+            for h in hits
+            if (old := state.docs.get(h.chunk_id)) is None
+            or old.hit != h
+            or not _same_vector(old.vector, vectors.get(h.chunk_id))
         ]
         tokens = self._tokenize([h.text for h in changed])
         for cid in gone:
@@ -387,12 +396,12 @@ class LexicalIndex:
                 state.by_entry.get(doc.hit.entry_id, set()).discard(cid)
         state.dense.remove(gone)
         for h in hits:
-            version = None if versions is None else versions.get(h.entry_id)
-            state.docs[h.chunk_id] = _Doc(h, version, vectors.get(h.chunk_id))
+            state.docs[h.chunk_id] = _Doc(h, vectors.get(h.chunk_id))
             state.by_entry.setdefault(h.entry_id, set()).add(h.chunk_id)
         for h, toks in zip(changed, tokens, strict=True):
             state.bm25.add(h.chunk_id, toks)
-        state.dense.add([state.docs[h.chunk_id] for h in changed])
+        state.dense.remove([h.chunk_id for h in moved if state.docs[h.chunk_id].vector is None])
+        state.dense.add([state.docs[h.chunk_id] for h in moved])
 
     def key_terms(self, query: str) -> list[str]:
         """Stemmed topic words of a question (stopwords and generic words removed)."""

@@ -379,3 +379,35 @@ def test_the_dense_matrix_compacts_when_most_rows_are_dead(
     assert [[h.chunk_id for h in hs] for hs in got] == [[h.chunk_id for h in hs] for hs in want]
     dense = warm._cache["ana"].dense
     assert dense.n == 12 and int(dense.alive[: dense.n].sum()) == 12  # 3 entries of 4 kept
+
+
+def test_a_new_vector_for_the_same_text_reaches_the_warm_matrix(
+    setup: tuple[ChromaIndex, Store, Journal],
+) -> None:
+    """A re-index with another model rewrites vectors and leaves texts and offsets as
+    they were: the warm dense matrix must score the new vectors, as a fresh build does."""
+    index, store, journal = setup
+    warm = LexicalIndex()
+    probe = [0.9, -0.1, 0.2, 0.05]
+    warm.nearest(index, "ana", store.revision["ana"], [probe], 3)
+    got = index.documents_by_id_with_vectors("ana", ["ana/e7/0"])[0][0]
+    index.upsert(
+        [
+            IndexRecord(
+                chunk_id=got.chunk_id,
+                user_id="ana",
+                entry_id="e7",
+                date=got.date,
+                start=got.start,
+                end=got.end,
+                text=got.text,
+                embedding=probe,  # now the nearest chunk to the probe, exactly
+            )
+        ]
+    )
+    journal.commit("ana", "e7")
+    rev = store.revision["ana"]
+    hits, _ = warm.nearest(index, "ana", rev, [probe], 3)
+    fresh, _ = LexicalIndex().nearest(index, "ana", rev, [probe], 3)
+    assert hits[0][0].chunk_id == "ana/e7/0" and abs(hits[0][0].similarity - 1.0) < 1e-6
+    assert [h.chunk_id for h in hits[0]] == [h.chunk_id for h in fresh[0]]
