@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -46,6 +45,7 @@ from ingest.labels_store import (
     labels_of,
 )
 from ingest.store import UserEntries
+from service.lru import PerUserLRU
 
 
 @dataclass
@@ -114,30 +114,17 @@ class Journals:
 
     def __init__(self, sessions: sessionmaker[Session], max_users: int = 16):
         self.sessions = sessions
-        self._max = max_users
-        self._cache: OrderedDict[str, _UserJournal] = OrderedDict()
-        self._lock = threading.Lock()  # guards ``_cache``; each person has their own
-
-    def _user(self, user_id: str) -> _UserJournal:
-        with self._lock:
-            state = self._cache.get(user_id)
-            if state is None:
-                state = self._cache[user_id] = _UserJournal()
-            self._cache.move_to_end(user_id)
-            while len(self._cache) > self._max:
-                self._cache.popitem(last=False)
-            return state
+        self._cache: PerUserLRU[_UserJournal] = PerUserLRU(max_users, lambda _: _UserJournal())
 
     def forget(self, user_id: str) -> None:
         """Drop what is kept for this person (their data was deleted)."""
-        with self._lock:
-            self._cache.pop(user_id, None)
+        self._cache.forget(user_id)
 
     def read(self, user_id: str) -> Journal:
         """The person's journal as the store holds it now."""
         if not user_id:
             raise ValueError("a journal is only ever read for one user")
-        state = self._user(user_id)
+        state = self._cache.get(user_id)
         with state.lock, self.sessions() as session:
             tokens = UserEntries(session, user_id).index_versions()
             labels = UserLabels(session, user_id)
@@ -150,14 +137,11 @@ class Journals:
                 del state.entries[eid]
             state.entries.update(fresh)
             # An entry the tokens list but the rows did not show (deleted in between) is
-            # not recorded: its token stays unknown, so the next read asks again.
-            state.tokens = {
-                eid: tok
-                for eid, tok in tokens.items()
-                if eid in state.entries and (eid in fresh or state.tokens.get(eid) == tok)
-            }
-            for eid in [eid for eid in state.entries if eid not in state.tokens]:
-                del state.entries[eid]
+            # not kept: with no token recorded, the next read asks for it again.
+            for eid in moved:
+                if eid not in fresh:
+                    state.entries.pop(eid, None)
+            state.tokens = {eid: tokens[eid] for eid in state.entries}
             state.verdicts = verdicts
             state.journal = self._build(state, verdicts)
             return state.journal

@@ -27,7 +27,6 @@ import dataclasses
 import datetime as dt
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import numpy as np
 import Stemmer
 
 from ingest.vector_index import ChromaIndex, IndexHit, date_number, indexed_at
+from service.lru import PerUserLRU
 from service.retrieval.bm25 import Bm25Index
 
 _STOP = frozenset(bm25s.stopwords.STOPWORDS_EN)
@@ -256,9 +256,7 @@ class LexicalIndex:
 
     def __init__(self, max_users: int = 16, language: str = "english"):
         self._stemmer = Stemmer.Stemmer(language)
-        self._cache: OrderedDict[str, _UserLexical] = OrderedDict()
-        self._max = max_users
-        self._lock = threading.Lock()  # guards ``_cache`` (each user's index has its own)
+        self._cache: PerUserLRU[_UserLexical] = PerUserLRU(max_users, _UserLexical)
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         if not texts:
@@ -267,17 +265,6 @@ class LexicalIndex:
             texts, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False
         )
         return [list(t) for t in tokens]
-
-    def _user(self, user_id: str) -> _UserLexical:
-        """This user's entry in the LRU (created empty), marked most recent."""
-        with self._lock:
-            state = self._cache.get(user_id)
-            if state is None:
-                state = self._cache[user_id] = _UserLexical(user_id)
-            self._cache.move_to_end(user_id)
-            while len(self._cache) > self._max:
-                self._cache.popitem(last=False)
-            return state
 
     @contextmanager
     def _current(self, index: ChromaIndex, user_id: str, revision: int) -> Iterator[_UserLexical]:
@@ -289,7 +276,7 @@ class LexicalIndex:
         """
         if not user_id:
             raise ValueError("the lexical index is only ever read for one user")
-        state = self._user(user_id)
+        state = self._cache.get(user_id)
         with state.lock:
             if state.revision != revision:
                 complete = self._update(index, state)
