@@ -3,7 +3,10 @@
 Why a wrapper: the model is loaded once, lazily (start-up stays fast for routes that
 never embed), inputs are sorted by length before batching so that short journal lines
 are not padded to the longest one, identical texts in a call are embedded once, and
-query vectors are memoised. The persistent cache keyed by content hash lives in the
+query vectors are memoised. Batches are also cut where the length drops by more than
+half (``length_batches``): one long text in a batch of short ones pads every short one
+to its length, which made the safety gate's sentences-plus-whole-text call cost twice
+what it needs. The persistent cache keyed by content hash lives in the
 entry store (see ``ingest.indexing``).
 """
 
@@ -17,6 +20,29 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+# Characters per token, roughly, for English: past ``CHARS_PER_TOKEN * max_seq_length``
+# characters a text is truncated anyway, so longer ones cost the same.
+CHARS_PER_TOKEN = 5
+# A batch ends where a text is shorter than this share of the batch's longest text.
+LENGTH_DROP = 0.5
+
+
+def length_batches(ordered: Sequence[str], size: int, cap: int) -> list[list[str]]:
+    """Cut texts sorted longest first into batches of at most ``size`` whose shortest
+    text is at least ``LENGTH_DROP`` of the longest (lengths capped at ``cap``): padding
+    costs at most twice the work, and similar texts still share one batch."""
+    batches: list[list[str]] = []
+    for t in ordered:
+        if (
+            batches
+            and len(batches[-1]) < size
+            and min(len(t), cap) >= LENGTH_DROP * min(len(batches[-1][0]), cap)
+        ):
+            batches[-1].append(t)
+        else:
+            batches.append([t])
+    return batches
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -55,15 +81,20 @@ class SentenceTransformerEmbeddings(Embeddings):
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
-        order = sorted(range(len(unique)), key=lambda i: len(unique[i]), reverse=True)
-        vecs = self.model.encode(
-            [unique[i] for i in order],
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32)
-        by_text = {unique[i]: vecs[j] for j, i in enumerate(order)}
+        ordered = sorted(unique, key=len, reverse=True)
+        model = self.model
+        cap = CHARS_PER_TOKEN * int(getattr(model, "max_seq_length", 0) or 512)
+        parts = [
+            model.encode(
+                batch,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+            for batch in length_batches(ordered, self.batch_size, cap)
+        ]
+        by_text = dict(zip(ordered, np.concatenate(parts), strict=True))
         return np.stack([by_text[t] for t in texts])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
