@@ -26,7 +26,7 @@ from ingest.episodes import EpisodeDetector
 from ingest.index_queue import IndexWorker
 from ingest.indexing import Indexer
 from ingest.pipeline import Importer
-from ingest.store import chunk_texts, entry_versions, make_engine, make_sessions
+from ingest.store import EntryVersions, chunk_texts, make_engine, make_sessions
 from ingest.tagging import Tagger
 from ingest.vector_index import ChromaIndex, compact_embedded, make_chroma_client
 from prompts import ENV_VERSIONS
@@ -88,12 +88,17 @@ class Container:
         )
 
     @cached_property
+    def entry_versions(self) -> EntryVersions:
+        """Per-entry version tokens, read once per revision for every reader."""
+        return EntryVersions(self.sessions)
+
+    @cached_property
     def index(self) -> ChromaIndex:
         index = ChromaIndex(
             self.chroma_client,
             self.settings.chroma_collection,
             chunk_texts(self.sessions),
-            entry_versions(self.sessions),
+            self.entry_versions,
         )
         # A collection written before encryption at rest keeps chunk text as documents:
         # rewrite it without (once; a no-op check afterwards).
@@ -187,7 +192,7 @@ class Container:
     @cached_property
     def journals(self) -> Journals:
         """Each person's journal as the insight features read it, kept per entry version."""
-        return Journals(self.sessions)
+        return Journals(self.sessions, self.entry_versions)
 
     @cached_property
     def insight(self) -> InsightService:

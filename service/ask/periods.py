@@ -105,6 +105,8 @@ from functools import lru_cache
 from dateparser.date import DateDataParser
 from dateparser.languages.loader import default_loader
 
+from service.insight.folding import fold, may_contain
+
 __all__ = ["Period", "resolve_period", "strip_period"]
 
 
@@ -699,7 +701,7 @@ def resolve_period(
     anchor: dt.date | None,
     *,
     southern: bool = False,
-    journal: Iterable[tuple[dt.date, str]] | None = None,
+    journal: Dated | None = None,
 ) -> Period | None:
     """The period the question is bounded to, resolved against ``anchor`` (the journal's
     last entry date; None means today), or None when it names no period. ``southern``:
@@ -860,9 +862,12 @@ _LOOKING_BACK = re.compile(r"\b(?:since|after|before)\s+(?:my|our|the|his|her|th
 _TELLING_GAP = dt.timedelta(days=14)  # one event is told over entries this close together
 
 
-def event_period(
-    question: str, journal: Iterable[tuple[dt.date, str]], anchor: dt.date
-) -> Period | None:
+# The dated entries, or a function from a word to the dated entries that may mention it
+# in any case (a superset: ``service.insight.journal.Journal.mentioning``).
+Dated = Iterable[tuple[dt.date, str]] | Callable[[str], Iterable[tuple[dt.date, str]]]
+
+
+def event_period(question: str, journal: Dated, anchor: dt.date) -> Period | None:
     """A period that starts at an event the journal tells ("since my birthday": from the
     entry where the writer's birthday happens, to the anchor), or None.
 
@@ -876,13 +881,26 @@ def event_period(
     if m is None:
         return None
     words = m.group("event").lower().split()
-    dated = sorted(journal, key=lambda dt_text: dt_text[0])
+    # Every phrase tried starts with the first word: a substring test on the folded text
+    # drops the entries that cannot match before any pattern runs (on 20k entries the
+    # patterns alone were 0.4 s of the next question).
+    first = (words[0],)
+    pool = journal(words[0]) if callable(journal) else journal
+    dated = sorted(
+        (
+            (day, text, folded)
+            for day, text in pool
+            if day <= anchor and may_contain(folded := fold(text), first)
+        ),
+        key=lambda dt_text: dt_text[0],
+    )
     for n in range(len(words), 0, -1):
         phrase = re.compile(r"\b" + r"\s+".join(map(re.escape, words[:n])) + r"s?\b", re.I)
         days = [
             day
-            for day, text in dated
-            if day <= anchor
+            for day, text, folded in dated
+            # the phrase's every word is in the text (a cheap test before the pattern)
+            if all(may_contain(folded, (w,)) for w in words[1:n])
             and any(
                 # only the words just before the mention: searching the whole text before
                 # it was most of this function on a long journal

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from langchain_core.documents import Document
@@ -316,9 +316,14 @@ def _period(
         return Period(since, until), question
     anchor = max((dt.date.fromisoformat(d) for d in j.dates.values()), default=None)
     southern = _southern(j) if anchor is not None and _SEASONS.search(question) else False
-    dated = (
-        (dt.date.fromisoformat(j.dates[i]), text) for i, text in j.texts.items() if i in j.dates
-    )
+
+    def dated(word: str) -> Iterator[tuple[dt.date, str]]:
+        """The entries that may mention ``word``: found in one pass, not tried one by one."""
+        may = j.mentioning((word,))
+        for i in j.texts if may is None else may:
+            if i in j.dates:
+                yield dt.date.fromisoformat(j.dates[i]), j.texts[i]
+
     found = resolve_period(question, anchor, southern=southern, journal=dated)
     if found is None:
         return Period(), question

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from ingest.store import (
     Base,
     Chunk,
     Entry,
+    EntryVersions,
     IndexState,
     User,
     UserEntries,
@@ -44,6 +46,7 @@ from ingest.store import (
     user_for_api_key,
     vector_to_bytes,
 )
+from service.entries.service import EntryQueries  # the write routes' deletes and un-marks
 
 D1 = dt.date(2024, 3, 1)
 D2 = dt.date(2024, 3, 2)
@@ -332,7 +335,7 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         assert [e.entry_id for e in UserEntries(s, bo).pending_index()] == ["b1"]
         store.mark_indexed(store.all())
         s.commit()
-        assert store.revision() == 1
+        assert store.revision() == 3  # two new entries, then their index state
 
     with sessions() as s:
         store = UserEntries(s, ana)
@@ -350,7 +353,7 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         store.mark_indexed(store.pending_index())
         s.commit()
         assert store.pending_index() == []
-        assert store.revision() == 2
+        assert store.revision() == 5  # "unchanged" moves nothing; "updated" does
         assert s.get(IndexState, e2.pk).indexed_hash == content_hash(  # type: ignore[union-attr]
             "second, edited", D1, []
         )
@@ -358,8 +361,8 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         store.clear_index_state()
         s.commit()
         assert [e.entry_id for e in store.pending_index()] == ["a1", "a2"]
-        assert store.revision() == 3
-        assert UserEntries(s, bo).revision() == 0
+        assert store.revision() == 6
+        assert UserEntries(s, bo).revision() == 1  # her one entry, never Ana's writes
 
 
 def test_index_versions_move_with_every_index_write(sessions: sessionmaker[Session]) -> None:
@@ -397,6 +400,37 @@ def test_index_versions_move_with_every_index_write(sessions: sessionmaker[Sessi
         v4 = store.index_versions()
         assert all(v4[e] != v3[e] for e in v4)
         assert UserEntries(s, bo).index_versions() == bo0  # untouched by Ana's writes
+
+
+def test_every_token_change_moves_the_revision(sessions: sessionmaker[Session]) -> None:
+    """``EntryVersions`` keeps tokens per revision: a write that moved a token without
+    moving the revision would be missed by every reader until the next one."""
+    (ana,) = make_users(sessions, "ana")
+    versions = EntryVersions(sessions)
+    seen: list[tuple[int, dict[str, str]]] = []
+
+    def step(change: Callable[[EntryQueries], object]) -> None:
+        with sessions() as s:
+            change(EntryQueries(s, ana))
+            s.commit()
+        revision, tokens = versions.read(ana)
+        with sessions() as s:
+            assert tokens == UserEntries(s, ana).index_versions()  # never a stale token
+        if seen:
+            assert revision != seen[-1][0] and tokens != seen[-1][1]
+        seen.append((revision, tokens))
+
+    step(lambda st: st.upsert("a1", D1, "first", [], ""))  # new
+    step(lambda st: st.upsert("a2", D1, "second", [], ""))  # another new
+    step(lambda st: st.mark_indexed(st.all()))  # indexed
+    step(lambda st: st.upsert("a1", D1, "first, edited", [], ""))  # text changed
+    step(lambda st: st.upsert("a2", D2, "second", [], ""))  # date changed
+    step(lambda st: st.mark_unindexed(st.get("a1")))  # type: ignore[arg-type]
+    step(lambda st: st.clear_index_state())
+    step(lambda st: st.delete(st.get("a2")))  # type: ignore[arg-type]
+
+    # Unchanged revision: the kept tokens, the same object, no second read.
+    assert versions.read(ana)[1] is seen[-1][1]
 
 
 def test_cached_embeddings_are_per_user_and_model(sessions: sessionmaker[Session]) -> None:

@@ -36,7 +36,13 @@ def answer(j: Journal, people: tuple[str, ...], period: Period) -> Drafted | Non
     if not people:
         return None
     pat = name_pattern(people)
-    found = [(eid, m) for eid in entries_in(j, period) if (m := pat.search(j.texts[eid]))]
+    # One substring pass over the journal first: the pattern on 20k texts was 0.2 s.
+    may = j.mentioning(people)
+    found = [
+        (eid, m)
+        for eid in entries_in(j, period)
+        if (may is None or eid in may) and (m := pat.search(j.texts[eid]))
+    ]
     if not found:
         return None
     n = len(found)

@@ -80,6 +80,9 @@ def same(a: Journal, b: Journal) -> None:
     assert a.labels == b.labels
     assert a.spans == b.spans
     assert a.episodes == b.episodes
+    # kept per change by ``Journals``, computed whole for the journal read from the store
+    assert a.by_date() == b.by_date()
+    assert a.folded() == b.folded()
 
 
 def test_kept_journal_equals_a_full_read_after_every_change(
