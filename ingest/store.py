@@ -244,6 +244,23 @@ def chunk_texts(
     return texts
 
 
+# session.info key: the users whose revision this transaction bumps when it commits.
+_BUMP_AT_COMMIT = "trustlens_bump_revision"
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_pending(session: Session) -> None:
+    for user_id in sorted(session.info.pop(_BUMP_AT_COMMIT, ())):
+        session.execute(
+            update(User).where(User.id == user_id).values(index_revision=User.index_revision + 1)
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: object) -> None:
+    session.info.pop(_BUMP_AT_COMMIT, None)
+
+
 class EntryVersions:
     """Per entry of a user, a version token for the index's readers (``ingest.vector_index.
     EntryVersions``, ``service.insight.journal.Journals``): read from hashes and index
@@ -252,7 +269,8 @@ class EntryVersions:
     Why one reader, kept per revision: the next question after a write read the tokens
     twice (the lexical index and the journal, 0.15 s each at 20k entries) while the
     floor it is measured against is 0.3 s. Every change of a token bumps the user's
-    ``index_revision`` in the same transaction (``UserEntries.upsert``, ``mark_indexed``,
+    ``index_revision`` in the same transaction (``UserEntries.upsert``, at commit;
+    ``mark_indexed``,
     ``mark_unindexed``, ``delete``, ``clear_index_state``), so tokens read at a revision
     hold until it moves. The revision is read first: a write committed between the two
     reads leaves tokens newer than the revision they are kept under, which only costs a
@@ -431,7 +449,7 @@ class UserEntries:
                 content_hash=digest,
             )
             self.session.add(entry)
-            self.bump_revision()  # a new version token (``EntryVersions``)
+            self.bump_revision_at_commit()  # a new version token (``EntryVersions``)
             self.session.flush()
             return entry, "imported"
         if existing.content_hash == digest:
@@ -442,7 +460,7 @@ class UserEntries:
         existing.source = source
         existing.content_hash = digest
         existing.updated_at = utcnow()
-        self.bump_revision()  # the entry's version token moved (``EntryVersions``)
+        self.bump_revision_at_commit()  # the entry's version token moved (``EntryVersions``)
         self.session.flush()
         return existing, "updated"
 
@@ -537,6 +555,14 @@ class UserEntries:
             .where(User.id == self.user_id)
             .values(index_revision=User.index_revision + 1)
         )
+
+    def bump_revision_at_commit(self) -> None:
+        """Bump the revision in this transaction, as its last statement (``_bump_pending``):
+        a writer that locks entry rows and then the user's row, and an import that
+        would otherwise lock the user's row at its first entry and then more entries,
+        could each wait for the other on PostgreSQL. Locked last, the user's row is
+        never held while an entry row is awaited."""
+        self.session.info.setdefault(_BUMP_AT_COMMIT, set()).add(self.user_id)
 
     def revision(self) -> int:
         return self.session.scalar(select(User.index_revision).where(User.id == self.user_id)) or 0

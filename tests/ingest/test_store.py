@@ -335,7 +335,7 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         assert [e.entry_id for e in UserEntries(s, bo).pending_index()] == ["b1"]
         store.mark_indexed(store.all())
         s.commit()
-        assert store.revision() == 3  # two new entries, then their index state
+        assert store.revision() == 2  # two new entries in one commit, then their index state
 
     with sessions() as s:
         store = UserEntries(s, ana)
@@ -353,7 +353,7 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         store.mark_indexed(store.pending_index())
         s.commit()
         assert store.pending_index() == []
-        assert store.revision() == 5  # "unchanged" moves nothing; "updated" does
+        assert store.revision() == 4  # "unchanged" moves nothing; "updated" does
         assert s.get(IndexState, e2.pk).indexed_hash == content_hash(  # type: ignore[union-attr]
             "second, edited", D1, []
         )
@@ -361,7 +361,7 @@ def test_pending_index(sessions: sessionmaker[Session]) -> None:
         store.clear_index_state()
         s.commit()
         assert [e.entry_id for e in store.pending_index()] == ["a1", "a2"]
-        assert store.revision() == 6
+        assert store.revision() == 5
         assert UserEntries(s, bo).revision() == 1  # her one entry, never Ana's writes
 
 
@@ -400,6 +400,27 @@ def test_index_versions_move_with_every_index_write(sessions: sessionmaker[Sessi
         v4 = store.index_versions()
         assert all(v4[e] != v3[e] for e in v4)
         assert UserEntries(s, bo).index_versions() == bo0  # untouched by Ana's writes
+
+
+def test_an_upsert_moves_the_revision_when_it_commits_and_never_after_a_rollback(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The user's row is locked last (at commit), so writers locking entries first and
+    imports locking many entries never wait on each other in opposite orders."""
+    (ana,) = make_users(sessions, "ana")
+    with sessions() as s:
+        store = UserEntries(s, ana)
+        store.upsert("a1", D1, "first", [], "")
+        assert store.revision() == 0  # not yet: the bump is the commit's last statement
+        s.commit()
+        assert store.revision() == 1
+        store.upsert("a1", D1, "first, changed", [], "")
+        s.rollback()
+        s.commit()  # nothing left to bump from the rolled-back upsert
+        assert store.revision() == 1
+        assert store.upsert("a1", D1, "first", [], "")[1] == "unchanged"
+        s.commit()
+        assert store.revision() == 1
 
 
 def test_every_token_change_moves_the_revision(sessions: sessionmaker[Session]) -> None:
