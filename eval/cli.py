@@ -369,7 +369,10 @@ def eval_crisis_train(
     from eval.crisis_train import train
 
     info = train(out_dir)
-    conf = {"recipe": "eval/crisis_train.py (v2: C-SSRS dev + journals, grouped folds)"}
+    conf = {
+        "recipe": "eval/crisis_train.py (v3: kernel concern head; C-SSRS dev + journals, "
+        "grouped folds)"
+    }
     table = Table(
         "crisis head from",
         "threshold",

@@ -21,6 +21,8 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from eval.metrics.classification import Confusion, confusion
+from prompts import chosen_version
+from service.safety.classifier import ASSET
 from service.safety.detector import assess
 from service.safety.rules import load_rules
 
@@ -229,7 +231,9 @@ def config(split: str | None, rules_only: bool) -> dict[str, Any]:
             "model": clf.model,
             "threshold": clf.threshold,
             "crisis_threshold": clf.crisis_threshold,
-            "weights": f"prompts/safety/v{rules.version}/classifier.json",
+            # the model's own folder (it was misreported as the rules' folder until v3)
+            "weights": f"prompts/{ASSET}/{chosen_version(ASSET)}/",
+            "concern_head": "kernel" if clf.trained and clf.trained.kernel else "linear",
         },
         "positive": "level == crisis",
     }

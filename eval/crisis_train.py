@@ -58,7 +58,7 @@ from eval.datasets.cssrs import Post, fold_of
 from eval.datasets.cssrs import load_split as load_cssrs
 from ingest.readers import read_path
 from prompts import asset_path
-from service.safety.classifier import ASSET, TrainedClassifier, make_vectorizer
+from service.safety.classifier import ASSET, KernelHead, TrainedClassifier, make_vectorizer
 from service.safety.detector import Assessment, assess, sentences, unit_rows
 from service.safety.rules import CrisisRules, load_rules
 
@@ -397,6 +397,28 @@ JOURNAL_CONCERN_MAX = 1  # entries per journal (the target), out of fold
 # past 0.95 in finer steps (a level-0 post at 0.97 is common).
 CRISIS_GRID = GRID + tuple(round(0.955 + 0.005 * i, 3) for i in range(9)) + (0.998, 0.999)
 EMBED_CACHE = os.environ.get("TRUSTLENS_EMBED_CACHE")
+# v3 (2026-12-03): the concern head is an RBF-kernel SVM over the whole text's embedding
+# (``KernelHead``), trained on posts at level >= 1 and the team's crisis rows against the
+# team's other rows and the journal entries; level 0 posts are left out of it (forum
+# posts by people in distress, often about someone else: neither side's example). Out of
+# fold at the same everyday bounds, in throw-away exploration on 2026-12-02, level >= 2
+# resources went 0.904 (linear mix, level 0 as negatives) -> 0.917 (level 0 left out)
+# -> 0.930 / 0.938 (kernel, C 2 / C 4); as built here (C 4, questions as below) 0.930
+# without and 0.943 with the questions as negatives (eval/results/crisis-train-20261203*).
+CONCERN_KERNEL = True
+KERNEL_C = 4.0
+KERNEL_FILE = "concern_kernel.npz"
+# v3: questions get concern from the concern threshold (see ``Scored.level``); the
+# journals' own questions to trustlens bound it: at most ``QUESTION_CONCERN_MAX`` of
+# them, out of fold, may be given concern. Alone this gave 6-10 of 776 everyday questions
+# concern ("am i actually getting any better at dealing with it when people let me
+# down?") at the thresholds it allowed; with those questions as negatives of the kernel
+# head (``QUESTIONS_AS_NEGATIVES``, each journal's questions in its journal's fold) it
+# gives 2 of 776 and level >= 2 resources 0.943, against 0.927 with questions kept to
+# the crisis threshold (exploration, 2026-12-03).
+QUESTION_CONCERN = True
+QUESTION_CONCERN_MAX = 0.01
+QUESTIONS_AS_NEGATIVES = True
 
 
 def journal_groups() -> dict[str, list[Example]]:
@@ -417,6 +439,34 @@ def journal_groups() -> dict[str, list[Example]]:
                 for e in entries
             ]
     return out
+
+
+def journal_questions() -> dict[str, list[str]]:
+    """The questions asked of each sample and dev journal (``questions.json`` beside it,
+    and ``journal_dev.json`` under the name ``journal_dev``): everyday questions to
+    trustlens that bound how easily a question is given concern."""
+    from eval.crisis_eval import JOURNAL_DIRS
+
+    out: dict[str, list[str]] = {}
+    for root in JOURNAL_DIRS:
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            qfile = folder / "questions.json"
+            if qfile.is_file():
+                doc = json.loads(qfile.read_text(encoding="utf-8"))
+                out[folder.name] = [str(q["question"]) for q in doc["questions"]]
+    dev = json.loads((DATASET.parent / "journal_dev.json").read_text(encoding="utf-8"))
+    out["journal_dev"] = [str(q["question"]) for q in dev["questions"]]
+    return out
+
+
+def question_rows(asked: dict[str, list[str]]) -> dict[str, list[Example]]:
+    return {
+        name: [
+            Example(f"{name}:q{i}", q, False, "none", False, "journal-question", 0)
+            for i, q in enumerate(qs)
+        ]
+        for name, qs in asked.items()
+    }
 
 
 def journal_fold(names: Sequence[str], folds: int) -> dict[str, int]:
@@ -440,11 +490,22 @@ def fit_v2(
     rules: CrisisRules,
     model: str,
     crisis_from: int,
+    kernel: bool = CONCERN_KERNEL,
+    question_concern: bool = QUESTION_CONCERN,
+    questions: Sequence[Example] = (),
 ) -> TrainedClassifier:
-    """The heads (policy above) on one training set."""
-    concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *journals]
-    concern = fit(*training_texts(concern_rows, (), rules), emb, model)
-    concern = dataclasses.replace(concern, concern_whole=CONCERN_WHOLE)
+    """The heads (policy above) on one training set; ``kernel`` and ``question_concern``
+    False give the v2 recipe (to replay a v2 model's figures). ``questions`` (the
+    journals' questions, non-crisis) are negatives of the kernel concern head only."""
+    if kernel:
+        rows = [*team, *_post_rows(posts, lambda p: True if p.severity >= 1 else None)]
+        concern = fit_kernel([*rows, *journals, *questions], emb, rules, model)
+    else:
+        concern_rows = [*team, *_post_rows(posts, lambda p: p.concern), *journals]
+        concern = fit(*training_texts(concern_rows, (), rules), emb, model)
+    concern = dataclasses.replace(
+        concern, concern_whole=CONCERN_WHOLE, question_concern=question_concern
+    )
     if crisis_from <= 1:
         return concern  # one head: its probability against both thresholds
 
@@ -456,6 +517,44 @@ def fit_v2(
     return dataclasses.replace(concern, crisis_head=crisis)
 
 
+def fit_kernel(
+    rows: Sequence[Example], emb: Embeddings, rules: CrisisRules, model: str
+) -> TrainedClassifier:
+    """The v3 concern head: an RBF SVM on each row's whole text as the gate reads it
+    (normalised sentences, joined), labelled by the row's crisis flag."""
+    from sklearn.svm import SVC
+
+    texts = [" ".join(sentences(e.text, rules)) for e in rows]
+    x = unit_rows(emb.embed_documents(texts))
+    y = np.asarray([e.crisis for e in rows])
+    svm = SVC(C=KERNEL_C, kernel="rbf", gamma="scale", class_weight="balanced").fit(x, y)
+    # positive decision = classes_[1] = True; dual_coef_ carries that sign already
+    head = KernelHead(
+        support=np.asarray(svm.support_vectors_, dtype=np.float32),
+        coef=np.asarray(svm.dual_coef_[0], dtype=np.float32),
+        bias=float(svm.intercept_[0]),
+        gamma=float(svm._gamma),
+    )
+    check = x[: min(len(x), 64)]
+    if not np.allclose(head.decision(check), svm.decision_function(check), atol=1e-3):
+        raise AssertionError("the stored kernel head does not reproduce the SVM")
+    return TrainedClassifier(
+        model=model,
+        emb_weights=np.zeros(x.shape[1], dtype=np.float32),
+        emb_bias=0.0,
+        vocabulary={},
+        idf=np.zeros(0),
+        ngram_max=1,
+        tfidf_weights=np.zeros(0),
+        tfidf_bias=0.0,
+        mix=0.0,
+        threshold=0.0,
+        crisis_threshold=0.0,
+        meta={},
+        kernel=head,
+    )
+
+
 @dataclasses.dataclass
 class OutOfFold:
     """Every post, EmpatheticDialogues dev situation and journal entry, as the whole gate
@@ -464,10 +563,16 @@ class OutOfFold:
     posts: list[tuple[Post, Assessment]]
     ed: list[tuple[str, Example, Assessment]]
     journals: list[tuple[str, str, Assessment]]  # journal, entry id, assessment
+    questions: list[tuple[str, Assessment]] = dataclasses.field(default_factory=list)
 
 
 def cssrs_cross_validate(
-    emb: Embeddings, rules: CrisisRules, crisis_from: int, folds: int = CSSRS_FOLDS
+    emb: Embeddings,
+    rules: CrisisRules,
+    crisis_from: int,
+    folds: int = CSSRS_FOLDS,
+    kernel: bool = CONCERN_KERNEL,
+    question_concern: bool = QUESTION_CONCERN,
 ) -> OutOfFold:
     spec = rules.classifier
     if spec is None:
@@ -477,6 +582,8 @@ def cssrs_cross_validate(
     ed = everyday_rows("dev")
     journals = journal_groups()
     jfold = journal_fold(list(journals), folds)
+    asked = journal_questions()
+    asked_rows = question_rows(asked)
     oof = OutOfFold([], [], [])
     for k in range(folds):
         trained = fit_v2(
@@ -487,6 +594,11 @@ def cssrs_cross_validate(
             rules,
             spec.model,
             crisis_from,
+            kernel,
+            question_concern,
+            [q for name, qs in asked_rows.items() if jfold.get(name, 0) != k for q in qs]
+            if QUESTIONS_AS_NEGATIVES
+            else (),
         )
         fold_rules = _with(rules, trained)
         oof.posts += [
@@ -502,6 +614,12 @@ def cssrs_cross_validate(
             for name, rows in journals.items()
             if jfold[name] == k
             for e in rows
+        ]
+        oof.questions += [
+            (name, assess(q, emb, fold_rules))
+            for name, qs in asked.items()
+            if jfold.get(name, 0) == k
+            for q in qs
         ]
     return oof
 
@@ -529,9 +647,15 @@ def journal_counts(
 def figures(oof: OutOfFold, threshold: float, crisis_threshold: float) -> dict[str, Any]:
     """The cross-validated figures at one pair of thresholds (ids and counts, no text)."""
     per = journal_counts(oof, threshold, crisis_threshold)
+    qlevels = [a.level_at(threshold, crisis_threshold) for _, a in oof.questions]
     return {
         "threshold": threshold,
         "crisis_threshold": crisis_threshold,
+        "journal_questions": {
+            "n": len(qlevels),
+            "crisis": qlevels.count("crisis"),
+            "concern": qlevels.count("concern"),
+        },
         "cssrs_dev": cssrs_report(cssrs_levels(oof.posts, threshold, crisis_threshold)),
         "ed_dev_false_alarms": false_alarms(oof.ed, threshold, crisis_threshold),
         "journals": {
@@ -562,8 +686,11 @@ def choose_thresholds_v2(oof: OutOfFold) -> tuple[float, float]:
 
     def concern_ok(t: float, ct: float) -> bool:
         per = journal_counts(oof, t, ct)
-        return (false_alarms(oof.ed, t, ct)["any"] or 0) <= ED_ANY_MAX and all(
-            c["concern"] <= JOURNAL_CONCERN_MAX for c in per.values()
+        asked = [a.level_at(t, ct) for _, a in oof.questions]
+        return (
+            (false_alarms(oof.ed, t, ct)["any"] or 0) <= ED_ANY_MAX
+            and all(c["concern"] <= JOURNAL_CONCERN_MAX for c in per.values())
+            and sum(lv is not None for lv in asked) <= QUESTION_CONCERN_MAX * max(len(asked), 1)
         )
 
     crisis_threshold = next((t for t in CRISIS_GRID if crisis_ok(t)), CRISIS_GRID[-1])
@@ -626,7 +753,17 @@ def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]
     journals = journal_groups()
     all_posts = load_cssrs("dev")
     entries = [e for rows in journals.values() for e in rows]
-    trained = fit_v2(team, all_posts, entries, emb, rules, spec.model, crisis_from)
+    questions = [q for qs in question_rows(journal_questions()).values() for q in qs]
+    trained = fit_v2(
+        team,
+        all_posts,
+        entries,
+        emb,
+        rules,
+        spec.model,
+        crisis_from,
+        questions=questions if QUESTIONS_AS_NEGATIVES else (),
+    )
     emb.save()
     cv_report = {k: chosen[k] for k in ("cssrs_dev", "ed_dev_false_alarms", "journals")}
     meta = {
@@ -636,11 +773,20 @@ def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]
         | {
             "cssrs/dev.jsonl (C-SSRS posts, CC BY 4.0, arXiv:2505.13480)": len(all_posts),
             "journal entries (examples/, eval/datasets/journals/dev; non-crisis)": len(entries),
+            "their questions (questions.json, journal_dev.json; concern head negatives)": (
+                len(questions) if QUESTIONS_AS_NEGATIVES else 0
+            ),
             "crisis.yaml prototypes": sum(len(p) for p in spec.prototypes.values()),
         },
         "labels": {
-            "concern_head": "C-SSRS level >= 1 and team crisis rows vs level 0, team "
-            "non-crisis rows, journal entries and their sentences",
+            "concern_head": (
+                f"RBF SVM (C {KERNEL_C}) on whole texts: C-SSRS level >= 1 and team crisis "
+                "rows vs team non-crisis rows, journal entries and the journals' questions; "
+                "level 0 left out"
+                if CONCERN_KERNEL
+                else "C-SSRS level >= 1 and team crisis rows vs level 0, team "
+                "non-crisis rows, journal entries and their sentences"
+            ),
             "crisis_head": (
                 f"C-SSRS level >= {crisis_from} and team crisis rows vs the same negatives; "
                 f"levels 1-{crisis_from - 1} left out"
@@ -659,6 +805,7 @@ def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]
             "ed_crisis_max": ED_CRISIS_MAX,
             "ed_any_max": ED_ANY_MAX,
             "journal_concern_max": JOURNAL_CONCERN_MAX,
+            "question_concern_max": QUESTION_CONCERN_MAX,
         },
         "cross_validation": cv_report,
     }
@@ -671,10 +818,13 @@ def train(out: Path | None = None, version: str | None = None) -> dict[str, Any]
     folder = out or Path(str(asset_path(ASSET, "classifier.json"))).parent
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "classifier.json"
-    path.write_text(_dump(trained.to_json()), encoding="utf-8")
+    kernel_file = KERNEL_FILE if trained.kernel is not None else ""
+    if trained.kernel is not None:
+        np.savez_compressed(folder / KERNEL_FILE, **trained.kernel.arrays())  # type: ignore[arg-type]
+    path.write_text(_dump(trained.to_json(kernel_file)), encoding="utf-8")
     training = {
         k: v
-        for k, v in trained.to_json().items()
+        for k, v in trained.to_json(kernel_file).items()
         if k not in ("embedding", "tfidf", "mix", "crisis_head")
     }
     (folder / "training.json").write_text(json.dumps(training, indent=1) + "\n", encoding="utf-8")
@@ -694,7 +844,8 @@ def cssrs_scores(embeddings: Embeddings | None = None) -> dict[str, Any]:
     if folds and trained is not None:
         emb = CachedEmbeddings(embeddings, Path(EMBED_CACHE) if EMBED_CACHE else None)
         crisis_from = int(trained.meta.get("crisis_from") or 4)
-        oof = cssrs_cross_validate(emb, rules, crisis_from, folds)
+        recipe = (trained.kernel is not None, trained.question_concern)
+        oof = cssrs_cross_validate(emb, rules, crisis_from, folds, *recipe)
         emb.save()
         t, ct = trained.threshold, trained.crisis_threshold
         levels = cssrs_levels(oof.posts, t, ct)

@@ -6,6 +6,13 @@ uni- and bigram TF-IDF (wording the embedding blurs: "one way", "ctb", "last tim
 Leaving one writer's data out at a time, the mix found more of that writer's crisis
 texts at the same precision than either model alone (``eval/crisis_train.py``).
 
+From model v3 the concern head (resources shown beside the answer) is an RBF-kernel
+support-vector machine over the whole text's embedding (``KernelHead``): out of fold on
+the real posts, at the same everyday false-alarm bound, it showed resources on more
+level >= 2 posts than the linear mix (0.94 against 0.90), because what separates a
+forum post about wanting to die from an ordinary sad day is not one direction in the
+embedding space. The crisis head stays the linear mix.
+
 The trained parameters and the thresholds picked by cross-validation live in a generated
 data file (``prompts/models/crisis/<v>/classifier.json``), never in code, so a result can name
 the model it came from and retraining is one command (``trustlens eval crisis-train``).
@@ -13,16 +20,42 @@ the model it came from and retraining is one command (``trustlens eval crisis-tr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from prompts import load_json
+from prompts import asset_path, load_json
 
 ASSET = "models/crisis"  # trained by `trustlens eval crisis-train`
+
+
+@dataclass(frozen=True)
+class KernelHead:
+    """An RBF-kernel SVM (scikit-learn ``SVC``) kept as its support vectors, so run time
+    needs numpy only. The rows are unit-norm, hence ``|a - b|^2 = 2 - 2 a.b`` and the
+    kernel is one matrix product. ``gamma`` is stored as trained (``gamma="scale"`` is
+    computed from the training data and cannot be recomputed here)."""
+
+    support: np.ndarray  # (n, d) float32 unit rows
+    coef: np.ndarray  # (n,) signed dual coefficients: positive pulls towards concern
+    bias: float
+    gamma: float
+
+    def decision(self, vectors: np.ndarray) -> np.ndarray:
+        sq = np.maximum(2.0 - 2.0 * (vectors @ self.support.T), 0.0)
+        return np.asarray(np.exp(-self.gamma * sq) @ self.coef + self.bias)
+
+    def proba(self, vectors: np.ndarray) -> np.ndarray:
+        """The decision value squashed into (0, 1): a score for thresholds, ordered like
+        the decision value (0.5 is the SVM's own boundary), not a calibrated probability."""
+        return _sigmoid(self.decision(vectors))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"support": self.support, "coef": self.coef}
 
 
 @dataclass(frozen=True)
@@ -47,10 +80,18 @@ class TrainedClassifier:
     # from any one sentence; crisis still from any. Out of fold on the dev journals, short
     # fragments ("the key's been on my keyring since last week") raised most concerns.
     concern_whole: bool = False
+    # v3: the concern head is a kernel SVM (the linear fields above are then unused).
+    kernel: KernelHead | None = None
+    # v3: a question (a unit that opens like one: "why do I ...") gets concern from the
+    # concern threshold like a statement; before, only from the crisis threshold. Many
+    # real posts are one unpunctuated sentence that opens with "how" or "why".
+    question_concern: bool = False
     _vec: Any = field(default=None, compare=False, repr=False)
 
     def proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         """Probability of crisis for each text; ``vectors`` are its unit-norm embeddings."""
+        if self.kernel is not None:
+            return self.kernel.proba(vectors)
         p_emb = _sigmoid(vectors @ self.emb_weights + self.emb_bias)
         if self.mix == 0.0 or not self.vocabulary:
             return p_emb
@@ -71,17 +112,32 @@ class TrainedClassifier:
             object.__setattr__(self, "_vec", vec)
         return self._vec.transform(list(texts))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, kernel_file: str = "") -> dict[str, Any]:
+        """The readable part; a kernel head's arrays go to ``kernel_file`` (an ``.npz``
+        beside it, written by the trainer from ``kernel.arrays()``)."""
         head: dict[str, Any] = (
             {"crisis_head": self.crisis_head.to_json()} if self.crisis_head else {}
         )
         if self.concern_whole:
             head["concern_units"] = "whole"
-        return {
+        if self.question_concern:
+            head["question_concern"] = True
+        base = {
             "model": self.model,
             **self.meta,
             "threshold": self.threshold,
             "crisis_threshold": self.crisis_threshold,
+        }
+        if self.kernel is not None:
+            kernel = {
+                "file": kernel_file,
+                "gamma": self.kernel.gamma,
+                "bias": round(self.kernel.bias, 8),
+                "support_vectors": int(self.kernel.support.shape[0]),
+            }
+            return {**base, "kernel": kernel, **head}
+        return {
+            **base,
             "mix": self.mix,
             "embedding": {
                 "bias": round(self.emb_bias, 6),
@@ -99,13 +155,51 @@ class TrainedClassifier:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> TrainedClassifier:
-        terms: dict[str, list[float]] = doc["tfidf"]["terms"]
+    def from_json(
+        cls,
+        doc: dict[str, Any],
+        arrays: Callable[[str], dict[str, np.ndarray]] | None = None,
+    ) -> TrainedClassifier:
+        """``arrays`` opens the ``.npz`` a kernel head names (required if it has one)."""
         known = {"model", "threshold", "crisis_threshold", "mix", "embedding", "tfidf"}
-        known |= {"crisis_head", "concern_units"}
+        known |= {"crisis_head", "concern_units", "kernel", "question_concern"}
         head = doc.get("crisis_head")
+        common: dict[str, Any] = {
+            "model": str(doc["model"]),
+            "threshold": float(doc["threshold"]),
+            "crisis_threshold": float(doc["crisis_threshold"]),
+            "meta": {k: v for k, v in doc.items() if k not in known},
+            "crisis_head": cls.from_json(head, arrays) if head else None,
+            "concern_whole": doc.get("concern_units") == "whole",
+            "question_concern": bool(doc.get("question_concern", False)),
+        }
+        if "kernel" in doc:
+            k = doc["kernel"]
+            if arrays is None:
+                raise ValueError(f"a kernel head needs its arrays ({k['file']})")
+            got = arrays(str(k["file"]))
+            kernel = KernelHead(
+                support=np.asarray(got["support"], dtype=np.float32),
+                coef=np.asarray(got["coef"], dtype=np.float32),
+                bias=float(k["bias"]),
+                gamma=float(k["gamma"]),
+            )
+            if kernel.support.shape[0] != int(k["support_vectors"]):
+                raise ValueError(f"{k['file']} does not match its classifier file")
+            return cls(
+                emb_weights=np.zeros(kernel.support.shape[1], dtype=np.float32),
+                emb_bias=0.0,
+                vocabulary={},
+                idf=np.zeros(0),
+                ngram_max=1,
+                tfidf_weights=np.zeros(0),
+                tfidf_bias=0.0,
+                mix=0.0,
+                kernel=kernel,
+                **common,
+            )
+        terms: dict[str, list[float]] = doc["tfidf"]["terms"]
         return cls(
-            model=str(doc["model"]),
             emb_weights=np.asarray(doc["embedding"]["weights"], dtype=np.float32),
             emb_bias=float(doc["embedding"]["bias"]),
             vocabulary={t: i for i, t in enumerate(terms)},
@@ -114,11 +208,7 @@ class TrainedClassifier:
             tfidf_weights=np.asarray([v[1] for v in terms.values()], dtype=np.float64),
             tfidf_bias=float(doc["tfidf"]["bias"]),
             mix=float(doc["mix"]),
-            threshold=float(doc["threshold"]),
-            crisis_threshold=float(doc["crisis_threshold"]),
-            meta={k: v for k, v in doc.items() if k not in known},
-            crisis_head=cls.from_json(head) if head else None,
-            concern_whole=doc.get("concern_units") == "whole",
+            **common,
         )
 
 
@@ -136,7 +226,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 @lru_cache
 def load_classifier(filename: str, version: str | None = None) -> TrainedClassifier | None:
     """The trained crisis classifier (``prompts/models/crisis/<version>/``), None if absent."""
+
+    def arrays(name: str) -> dict[str, np.ndarray]:
+        data = asset_path(ASSET, name, version).read_bytes()
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+
     try:
-        return TrainedClassifier.from_json(load_json(ASSET, filename, version))
+        return TrainedClassifier.from_json(load_json(ASSET, filename, version), arrays)
     except FileNotFoundError:
         return None

@@ -53,6 +53,7 @@ class Scored:
     kind: str  # the nearest prototype's kind
     pc: float = -1.0  # the crisis head's probability (v2 models); -1: none, ``p`` serves
     gives_concern: bool = True  # False: a sentence of a model that reads concern whole
+    question_concern: bool = False  # v3: a question gets concern from the concern threshold
 
     @property
     def p_crisis(self) -> float:
@@ -62,10 +63,12 @@ class Scored:
         # Crisis replaces an answer, so the classifier gives it only when it is very sure
         # and the unit is a statement: everyday trust questions ("do I push people
         # away before they can leave me?") sit close to danger and loss in this space.
-        # A question gets concern at most, and only from the crisis threshold.
+        # A question gets concern at most, and only from the crisis threshold (v3 models:
+        # from the concern threshold too, the journals' questions bounding it in training).
         sure = self.p_crisis >= crisis_threshold
         if self.question:
-            return "concern" if sure else None
+            concern = self.question_concern and self.p >= threshold and self.gives_concern
+            return "concern" if sure or concern else None
         if not sure:
             return "concern" if self.p >= threshold and self.gives_concern else None
         # v1 (one probability): crisis needs both; v2: the crisis head alone decides
@@ -243,7 +246,9 @@ def _classify(
         pc = float(pcs[i]) if pcs is not None else -1.0
         # The whole text is the joined unit, or the one sentence there is.
         concern = not trained.concern_whole or whole or len(units) == 1
-        out.append(Scored(float(probs[i]), question, cue, why, kind, pc, concern))
+        out.append(
+            Scored(float(probs[i]), question, cue, why, kind, pc, concern, trained.question_concern)
+        )
     return out
 
 

@@ -191,14 +191,18 @@ def test_rules_file_loads_every_kind_and_the_trained_classifier() -> None:
     assert rules.classifier is not None
     trained = rules.classifier.trained
     assert trained is not None
-    assert trained.emb_weights.shape == (384,)  # all-MiniLM-L6-v2
-    assert len(trained.vocabulary) == len(trained.idf) == len(trained.tfidf_weights) > 1000
+    # The shipped model (v3): a kernel concern head over all-MiniLM-L6-v2's 384 dims,
+    # questions given concern like statements, and a linear crisis head with its own
+    # threshold (a v1 model, one head, compares its one probability with both).
+    assert trained.kernel is not None and trained.question_concern
+    assert trained.kernel.support.shape[1] == 384
+    assert trained.kernel.support.shape[0] == trained.kernel.coef.shape[0] > 100
     assert 0.0 < rules.classifier.threshold < 1.0
-    # The shipped model (v2) has a crisis head with its own threshold; a v1 model (one
-    # head) compares its one probability with both.
     assert trained.crisis_head is not None
     assert 0.0 < rules.classifier.crisis_threshold < 1.0
-    assert trained.crisis_head.emb_weights.shape == (384,)
+    head = trained.crisis_head
+    assert head.emb_weights.shape == (384,)
+    assert len(head.vocabulary) == len(head.idf) == len(head.tfidf_weights) > 1000
     # Calibrated on the real C-SSRS posts, cross-validated (issue 13).
     assert trained.meta["cssrs_folds"] == 5 and trained.meta["crisis_from"] == 4
     assert set(rules.classifier.prototypes) == {*KINDS, "benign"}
@@ -730,3 +734,73 @@ def test_concern_units_round_trip_through_the_model_file() -> None:
     whole = dataclasses.replace(trained, concern_whole=True)
     assert TrainedClassifier.from_json(json.loads(json.dumps(whole.to_json()))).concern_whole
     assert not TrainedClassifier.from_json(trained.to_json()).concern_whole
+
+
+def test_a_kernel_concern_head_round_trips_through_its_files(tmp_path: Any) -> None:
+    """v3: the SVM's support vectors go to an .npz beside the readable file; run time
+    (numpy only) reproduces scikit-learn's decision values and reads them back."""
+    from eval.crisis_train import fit_kernel
+    from service.safety.classifier import TrainedClassifier
+
+    rules = load_rules()
+    rows = [r for r in load_dataset() if r.split == "dev"][:120]
+    assert {r.crisis for r in rows} == {True, False}
+    emb = WordHashEmbeddings()
+    trained = fit_kernel(rows, emb, rules, "fake")
+    assert trained.kernel is not None and trained.kernel.gamma > 0
+    np.savez_compressed(tmp_path / "k.npz", **trained.kernel.arrays())
+    doc = json.loads(json.dumps(trained.to_json("k.npz")))
+    assert doc["kernel"]["support_vectors"] == trained.kernel.support.shape[0]
+    assert "tfidf" not in doc and "embedding" not in doc
+
+    def arrays(name: str) -> dict[str, np.ndarray]:
+        with np.load(tmp_path / name) as npz:
+            return {k: npz[k] for k in npz.files}
+
+    again = TrainedClassifier.from_json(doc, arrays)
+    texts = [r.text for r in rows[:20]]
+    vecs = np.asarray(emb.embed_documents(texts), dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    assert np.allclose(trained.proba(texts, vecs), again.proba(texts, vecs), atol=1e-6)
+    # in-sample, the head puts its own training rows on the right side of 0.5
+    right = (again.proba(texts, vecs) > 0.5) == np.asarray([r.crisis for r in rows[:20]])
+    assert right.sum() >= 18, right
+    with pytest.raises(ValueError, match="arrays"):
+        TrainedClassifier.from_json(doc)
+
+
+def test_a_v3_question_gets_concern_from_the_concern_threshold() -> None:
+    """v3: "why do I even try anymore" gets resources like a statement would; still
+    never crisis from the model. v2 models keep the old rule (crisis threshold only)."""
+    from service.safety.detector import Assessment, Scored
+
+    v2 = Scored(0.8, True, "crisis", "", "suicidal", 0.2)
+    v3 = Scored(0.8, True, "crisis", "", "suicidal", 0.2, question_concern=True)
+    assert Assessment(level=None, scored=[v2]).level_at(0.5, 0.9) is None
+    assert Assessment(level=None, scored=[v3]).level_at(0.5, 0.9) == "concern"
+    assert Assessment(level=None, scored=[v3]).level_at(0.85, 0.9) is None
+    sure = Scored(0.99, True, "crisis", "", "suicidal", 0.99, question_concern=True)
+    assert Assessment(level=None, scored=[sure]).level_at(0.5, 0.9) == "concern"
+
+
+def test_the_question_bound_holds_when_thresholds_are_chosen() -> None:
+    """The journals' own questions to trustlens bound the concern threshold (v3)."""
+    from eval.crisis_eval import Example
+    from eval.crisis_train import QUESTION_CONCERN_MAX, OutOfFold, choose_thresholds_v2
+    from eval.datasets.cssrs import Post
+    from service.safety.detector import Assessment, Scored
+
+    def unit(p: float, question: bool = False) -> Assessment:
+        s = Scored(p, question, "crisis", "", "suicidal", 0.1, question_concern=True)
+        return Assessment(level=None, scored=[s])
+
+    posts = [(Post(f"q-{i:x}", "", 5), unit(0.9)) for i in range(10)]
+    ed = [("ed-dev", Example("e1", "", False, "none", False, "ed-dev", 0), unit(0.1))]
+    journals = [("j1", "a1", unit(0.2))]
+    n = 300
+    over = int(QUESTION_CONCERN_MAX * n) + 1  # one more than the bound allows at 0.6
+    questions = [("j1", unit(0.6 if i < over else 0.2, True)) for i in range(n)]
+    t, _ = choose_thresholds_v2(OutOfFold(posts, ed, journals, questions))
+    assert t == 0.61
+    t_free, _ = choose_thresholds_v2(OutOfFold(posts, ed, journals, questions[over:]))
+    assert t_free == 0.21
