@@ -538,20 +538,8 @@ def fit_kernel(
     check = x[: min(len(x), 64)]
     if not np.allclose(head.decision(check), svm.decision_function(check), atol=1e-3):
         raise AssertionError("the stored kernel head does not reproduce the SVM")
-    return TrainedClassifier(
-        model=model,
-        emb_weights=np.zeros(x.shape[1], dtype=np.float32),
-        emb_bias=0.0,
-        vocabulary={},
-        idf=np.zeros(0),
-        ngram_max=1,
-        tfidf_weights=np.zeros(0),
-        tfidf_bias=0.0,
-        mix=0.0,
-        threshold=0.0,
-        crisis_threshold=0.0,
-        meta={},
-        kernel=head,
+    return TrainedClassifier.kernel_only(
+        head, model=model, threshold=0.0, crisis_threshold=0.0, meta={}
     )
 
 

@@ -155,6 +155,22 @@ class TrainedClassifier:
         }
 
     @classmethod
+    def kernel_only(cls, kernel: KernelHead, **fields: Any) -> TrainedClassifier:
+        """A concern head that is a kernel SVM: the linear fields are empty and unused."""
+        return cls(
+            emb_weights=np.zeros(kernel.support.shape[1], dtype=np.float32),
+            emb_bias=0.0,
+            vocabulary={},
+            idf=np.zeros(0),
+            ngram_max=1,
+            tfidf_weights=np.zeros(0),
+            tfidf_bias=0.0,
+            mix=0.0,
+            kernel=kernel,
+            **fields,
+        )
+
+    @classmethod
     def from_json(
         cls,
         doc: dict[str, Any],
@@ -186,18 +202,7 @@ class TrainedClassifier:
             )
             if kernel.support.shape[0] != int(k["support_vectors"]):
                 raise ValueError(f"{k['file']} does not match its classifier file")
-            return cls(
-                emb_weights=np.zeros(kernel.support.shape[1], dtype=np.float32),
-                emb_bias=0.0,
-                vocabulary={},
-                idf=np.zeros(0),
-                ngram_max=1,
-                tfidf_weights=np.zeros(0),
-                tfidf_bias=0.0,
-                mix=0.0,
-                kernel=kernel,
-                **common,
-            )
+            return cls.kernel_only(kernel, **common)
         terms: dict[str, list[float]] = doc["tfidf"]["terms"]
         return cls(
             emb_weights=np.asarray(doc["embedding"]["weights"], dtype=np.float32),
