@@ -294,8 +294,8 @@ def eval_crisis(
 
 def _eval_crisis_other(split: str, rules_only: bool, as_json: bool) -> None:
     """``--split cssrs-dev`` (recall by C-SSRS level) and ``--split journals``."""
+    from eval.crisis_cssrs import cssrs_scores
     from eval.crisis_eval import config, journal_report, packaged_embeddings
-    from eval.crisis_train import cssrs_scores
 
     emb = None if rules_only else packaged_embeddings()
     conf = config("dev", rules_only) | {"split": split}
@@ -365,12 +365,12 @@ def eval_crisis_train(
 ) -> None:
     """Retrain the crisis gate's classifier stage: both crisis heads cross-validated on
     the C-SSRS dev posts and the journals, thresholds from that curve (policy in
-    eval/crisis_train.py); every figure goes to eval/results/crisis-train-*.json."""
-    from eval.crisis_train import train
+    eval/crisis_cssrs.py); every figure goes to eval/results/crisis-train-*.json."""
+    from eval.crisis_cssrs import train
 
     info = train(out_dir)
     conf = {
-        "recipe": "eval/crisis_train.py (v3: kernel concern head; C-SSRS dev + journals, "
+        "recipe": "eval/crisis_cssrs.py (v3: kernel concern head; C-SSRS dev + journals, "
         "grouped folds)"
     }
     table = Table(

@@ -8,7 +8,7 @@ are shown to it with ``prompts/safety_check/<v>`` (a C-SSRS-style rating, 0 to 6
 - a ``concern`` the classifier alone raised (no pattern, no cue explaining it);
 - no level, but a classifier probability within ``NEAR`` of a threshold.
 
-Its rating maps as the training labels do (``eval/crisis_train.py``): 4 or more is
+Its rating maps as the training labels do (``eval/crisis_cssrs.py``): 4 or more is
 ``crisis``, 1 to 3 ``concern``, 0 none. It may raise the level, or lower a ``concern``
 the classifier alone raised to none. It never lowers a ``crisis`` (found by the patterns
 or by the classifier's crisis head); an error, a timeout or an unparseable reply leaves

@@ -303,7 +303,7 @@ def test_cssrs_dev_cross_validated_floors(real_embeddings: SentenceTransformerEm
     model trained without its posts and journals (``trustlens eval crisis --split
     cssrs-dev``). Embeds every team row, journal entry and EmpatheticDialogues dev
     situation once, so it is the slowest safety test (about eight minutes cold)."""
-    from eval.crisis_train import cssrs_scores
+    from eval.crisis_cssrs import cssrs_scores
 
     r = cssrs_scores(real_embeddings)
     s = r["summary"]
@@ -674,7 +674,7 @@ def test_cssrs_report_counts_recall_by_level_and_false_alarms() -> None:
 
 def test_journals_fall_whole_into_one_fold() -> None:
     """A journal's entries are read out of fold by a model that saw none of its entries."""
-    from eval.crisis_train import journal_fold, journal_groups
+    from eval.crisis_cssrs import journal_fold, journal_groups
 
     groups = journal_groups()
     assert {"maya", "theo", "ha", "mt"} <= set(groups) and len(groups) >= 18
@@ -688,8 +688,8 @@ def test_journals_fall_whole_into_one_fold() -> None:
 def test_v2_thresholds_keep_every_journal_under_its_concern_bound() -> None:
     """The policy: the crisis threshold is the lowest that spares level 0, ED and the
     journals; the concern threshold the lowest that leaves each journal one concern."""
+    from eval.crisis_cssrs import OutOfFold, choose_thresholds_v2, figures
     from eval.crisis_eval import Example
-    from eval.crisis_train import OutOfFold, choose_thresholds_v2, figures
     from eval.datasets.cssrs import Post
     from service.safety.detector import Assessment, Scored
 
@@ -739,7 +739,7 @@ def test_concern_units_round_trip_through_the_model_file() -> None:
 def test_a_kernel_concern_head_round_trips_through_its_files(tmp_path: Any) -> None:
     """v3: the SVM's support vectors go to an .npz beside the readable file; run time
     (numpy only) reproduces scikit-learn's decision values and reads them back."""
-    from eval.crisis_train import fit_kernel
+    from eval.crisis_cssrs import fit_kernel
     from service.safety.classifier import TrainedClassifier
 
     rules = load_rules()
@@ -785,8 +785,8 @@ def test_a_v3_question_gets_concern_from_the_concern_threshold() -> None:
 
 def test_the_question_bound_holds_when_thresholds_are_chosen() -> None:
     """The journals' own questions to trustlens bound the concern threshold (v3)."""
+    from eval.crisis_cssrs import QUESTION_CONCERN_MAX, OutOfFold, choose_thresholds_v2
     from eval.crisis_eval import Example
-    from eval.crisis_train import QUESTION_CONCERN_MAX, OutOfFold, choose_thresholds_v2
     from eval.datasets.cssrs import Post
     from service.safety.detector import Assessment, Scored
 
