@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
@@ -314,15 +315,26 @@ def _period(
     question's text without that expression, for planning and matching."""
     if since is not None or until is not None:
         return Period(since, until), question
-    anchor = max((dt.date.fromisoformat(d) for d in j.dates.values()), default=None)
+    order = j.by_date()
+    anchor = dt.date.fromisoformat(order[-1][0]) if order else None
     southern = _southern(j) if anchor is not None and _SEASONS.search(question) else False
 
-    def dated(word: str) -> Iterator[tuple[dt.date, str]]:
-        """The entries that may mention ``word``: found in one pass, not tried one by one."""
-        may = j.mentioning((word,))
+    folded = j.folded()
+    # An event of n words is tried as n, then fewer, words: each word's pass is done once.
+    mentioning = functools.cache(lambda word: j.mentioning((word,)))
+
+    def dated(words: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+        """(ISO date, folded text) of the entries that may mention every one of
+        ``words``: one substring pass over the journal per word, not a test per entry."""
+        may: set[str] | None = None
+        for w in words:
+            some = mentioning(w)
+            if some is not None:
+                may = some if may is None else may & some
+        # None: no word could be looked for (outside ASCII), so every entry may hold them
         for i in j.texts if may is None else may:
             if i in j.dates:
-                yield dt.date.fromisoformat(j.dates[i]), j.texts[i]
+                yield j.dates[i], folded[i]
 
     found = resolve_period(question, anchor, southern=southern, journal=dated)
     if found is None:

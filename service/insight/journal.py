@@ -133,6 +133,29 @@ class _Entry:
 
 
 @dataclass
+class _Maps:
+    """The journal's per-entry maps in the store's order, kept between reads so that a
+    new entry dated last (the common write) is appended to them, and each read hands out
+    copies (one memory copy per map) instead of building every map again entry by entry
+    (at 20k entries that was about 0.1 s of the next question)."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, EntryLabels] = field(default_factory=dict)
+    spans: dict[str, list[LabelSpan]] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)
+    episodes: list[StoredEpisode] = field(default_factory=list)
+
+    def add(self, eid: str, e: _Entry, verdict: Mapping[str, str]) -> None:
+        self.labels[eid] = e.labelled(eid, verdict)
+        self.texts[eid] = e.text
+        self.dates[eid] = e.iso
+        self.spans[eid] = e.spans
+        self.folded[eid] = e.folded
+        self.episodes.extend(e.episodes)
+
+
+@dataclass
 class _UserJournal:
     tokens: dict[str, str] = field(default_factory=dict)
     entries: dict[str, _Entry] = field(default_factory=dict)
@@ -141,6 +164,9 @@ class _UserJournal:
     # (date, pk, entry id) and (date, entry id) of ``entries``, sorted, kept per change
     order: list[tuple[str, int, str]] = field(default_factory=list)
     by_date: list[tuple[str, str]] = field(default_factory=list)
+    # ``order``'s maps, or None when they must be built again (an entry changed, left or
+    # came in before the last one, or the verdicts moved)
+    maps: _Maps | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -177,7 +203,15 @@ class Journals:
                 return state.journal
             moved = [eid for eid, tok in tokens.items() if state.tokens.get(eid) != tok]
             fresh = self._read_entries(session, user_id, labels, moved)
-            for eid in [eid for eid in state.entries if eid not in tokens]:
+            gone = [eid for eid in state.entries if eid not in tokens]
+            gone += [eid for eid in moved if eid in state.entries]  # changed, or left
+            last = state.order[-1] if state.order else None
+            if gone or verdicts != state.verdicts or state.maps is None:
+                state.maps = None
+            elif any(last is not None and (e.iso, e.pk, eid) < last for eid, e in fresh.items()):
+                state.maps = None  # an entry dated before the last one: its place moves
+            appended = sorted(((e.iso, e.pk, eid) for eid, e in fresh.items()))
+            for eid in gone:
                 self._drop(state, eid)
             if len(fresh) > _INSERT_AT_MOST:  # a first read, or many changes: sort once
                 state.entries.update(fresh)
@@ -185,15 +219,14 @@ class Journals:
                 state.by_date = sorted((e.iso, eid) for eid, e in state.entries.items())
             else:
                 for eid, e in fresh.items():
-                    self._drop(state, eid)
                     self._keep(state, eid, e)
-            # An entry the tokens list but the rows did not show (deleted in between) is
-            # not kept: with no token recorded, the next read asks for it again.
-            for eid in moved:
-                if eid not in fresh:
-                    self._drop(state, eid)
             state.tokens = {eid: tokens[eid] for eid in state.entries}
             state.verdicts = verdicts
+            maps, state.maps = state.maps, None  # kept again only once all is added
+            if maps is not None:
+                for _, _, eid in appended:
+                    maps.add(eid, state.entries[eid], verdicts.get(eid, {}))
+                state.maps = maps
             state.journal = self._build(state, verdicts)
             return state.journal
 
@@ -244,16 +277,20 @@ class Journals:
         each entry's episodes in the order they were found. The orders are kept sorted
         per change (``_keep``/``_drop``), not sorted again per read: with 20k entries
         that sort, and the dates' formatting, were a fifth of the next question."""
-        entries = {eid: state.entries[eid] for _, _, eid in state.order}  # in order
-        labels = {eid: e.labelled(eid, verdicts.get(eid, {})) for eid, e in entries.items()}
+        maps = state.maps
+        if maps is None:
+            maps = _Maps()
+            for _, _, eid in state.order:
+                maps.add(eid, state.entries[eid], verdicts.get(eid, {}))
+            state.maps = maps
+        # Copies: the kept maps change with the next write, a handed-out journal never.
         journal = Journal(
-            texts={eid: e.text for eid, e in entries.items()},
-            dates={eid: e.iso for eid, e in entries.items()},
-            labels=labels,
-            spans={eid: e.spans for eid, e in entries.items()},
-            episodes=[ep for e in entries.values() for ep in e.episodes],
+            texts=dict(maps.texts),
+            dates=dict(maps.dates),
+            labels=dict(maps.labels),
+            spans=dict(maps.spans),
+            episodes=list(maps.episodes),
         )
-        # Copies: the kept lists change with the next write, a handed-out journal never.
         journal._by_date = list(state.by_date)
-        journal._folded = {eid: e.folded for eid, e in entries.items()}
+        journal._folded = dict(maps.folded)
         return journal

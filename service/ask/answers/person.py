@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from service.ask.answers.common import Drafted, Period, cite, entries_in, plural
+from service.insight.folding import fold, word_start
 from service.insight.service import Journal
 
 
@@ -19,6 +20,17 @@ def name_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     """A name as a word in any case, possessive or plural included."""
     alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<![\w])(?:{alts})(?:'s|’s|s)?(?![\w])", re.IGNORECASE)
+
+
+def folded_name_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """``name_pattern`` for the journal's folded texts (``Journal.folded``), where it
+    finds the same matches at the same offsets (folding keeps every offset) several times
+    faster, since it opens with the name itself (``word_start``). None when a name is not
+    plain ASCII, which folding cannot promise to match exactly."""
+    if not all(n.isascii() for n in names):
+        return None
+    alts = "|".join(word_start(fold(n)) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?:{alts})(?:'s|’s|s)?(?![\w])")
 
 
 MAX_QUOTES = 50
@@ -35,13 +47,14 @@ def spread(n: int, most: int) -> list[int]:
 def answer(j: Journal, people: tuple[str, ...], period: Period) -> Drafted | None:
     if not people:
         return None
-    pat = name_pattern(people)
+    fast = folded_name_pattern(people)
+    pat, texts = (name_pattern(people), j.texts) if fast is None else (fast, j.folded())
     # One substring pass over the journal first: the pattern on 20k texts was 0.2 s.
     may = j.mentioning(people)
     found = [
         (eid, m)
         for eid in entries_in(j, period)
-        if (may is None or eid in may) and (m := pat.search(j.texts[eid]))
+        if (may is None or eid in may) and (m := pat.search(texts[eid]))
     ]
     if not found:
         return None

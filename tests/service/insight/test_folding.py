@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import re
 
-from service.ask.answers.person import name_pattern
-from service.insight.folding import FoldedTexts, fold, may_contain
+from service.ask.answers.person import folded_name_pattern, name_pattern
+from service.insight.folding import FoldedTexts, fold, may_contain, word_start
 
 # Every character outside ASCII that a case-blind pattern of ASCII letters matches.
 ODD = "\u0130\u0131\u017f\u212a"
@@ -61,3 +61,34 @@ def test_mentioning_cannot_tell_for_words_outside_ascii() -> None:
     assert FoldedTexts({"a": "zoë"}).mentioning(("Zoë",)) is None
     assert FoldedTexts({"a": "x"}).mentioning(("",)) is None
     assert FoldedTexts({}).mentioning(("kit",)) == set()
+
+
+def test_a_word_start_pattern_matches_where_a_leading_look_behind_does() -> None:
+    rng = random.Random(13)
+    for _ in range(5_000):
+        text = "".join(rng.choice("jo_x9 é-.") for _ in range(rng.randint(0, 14)))
+        want = [m.span() for m in re.finditer(r"(?<!\w)jo", text)]
+        assert [m.span() for m in re.finditer(word_start("jo"), text)] == want, text
+
+
+def test_the_folded_name_pattern_finds_what_the_case_blind_one_finds_at_the_same_offsets() -> None:
+    rng = random.Random(17)
+    names = ("Kit", "Sis", "Ilka", "Jo")
+    fast = folded_name_pattern(names)
+    assert fast is not None
+    slow = name_pattern(names)
+    # pieces of names, marks and the odd characters, so that many texts hold a match
+    pieces = ["ki", "KIT", "t", "s", "Si", "jo", "JO", "ilka", "Ilk", "'s", "’", "-", "_"]
+    pieces += [" ", ".", "é", "9", *ODD]
+    matched = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        want = [m.span() for m in slow.finditer(text)]
+        assert [m.span() for m in fast.finditer(fold(text))] == want, text
+        matched += bool(want)
+    assert matched > 1_000
+
+
+def test_a_name_outside_ascii_keeps_the_case_blind_pattern() -> None:
+    assert folded_name_pattern(("Zoë",)) is None
+    assert folded_name_pattern(("Zoe", "Inês")) is None

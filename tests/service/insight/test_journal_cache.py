@@ -117,6 +117,19 @@ def test_kept_journal_equals_a_full_read_after_every_change(
     assert read == [["m2"]] and "m3" not in got.texts  # the change read, the delete dropped
     same(got, from_store(c, maya))
 
+    # an entry dated before the last one takes its place in the order; one dated last is
+    # appended to the kept maps; a journal handed out earlier never changes
+    handed = got
+    before = list(handed.texts.items())
+    write(c, maya, {"m6": "Jonah called when he said he would. I let myself believe it."})
+    same(journals.read(maya), from_store(c, maya))
+    assert list(journals.read(maya).texts)[-1] == "m2"  # m6 is dated before m2
+    write(c, maya, {"m7": "Quiet day. I trusted my plan and kept it."}, day=20)
+    got = journals.read(maya)
+    same(got, from_store(c, maya))
+    assert list(got.texts)[-1] == "m7"
+    assert list(handed.texts.items()) == before and "m7" not in handed.folded()
+
     # a correction applies at once, before the re-index it asks for, and after it
     label = next(iter(got.labels["m1"].labels))
     with c.sessions() as s:
