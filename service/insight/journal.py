@@ -204,13 +204,16 @@ class Journals:
             moved = [eid for eid, tok in tokens.items() if state.tokens.get(eid) != tok]
             fresh = self._read_entries(session, user_id, labels, moved)
             gone = [eid for eid in state.entries if eid not in tokens]
-            gone += [eid for eid in moved if eid in state.entries]  # changed, or left
+            # Every moved entry kept so far goes: a changed one comes back from ``fresh``,
+            # and one the tokens list but the rows did not show (deleted in between) is not
+            # kept: with no token recorded, the next read asks for it again.
+            gone += [eid for eid in moved if eid in state.entries]
             last = state.order[-1] if state.order else None
             if gone or verdicts != state.verdicts or state.maps is None:
                 state.maps = None
             elif any(last is not None and (e.iso, e.pk, eid) < last for eid, e in fresh.items()):
                 state.maps = None  # an entry dated before the last one: its place moves
-            appended = sorted(((e.iso, e.pk, eid) for eid, e in fresh.items()))
+            appended = sorted((e.iso, e.pk, eid) for eid, e in fresh.items())
             for eid in gone:
                 self._drop(state, eid)
             if len(fresh) > _INSERT_AT_MOST:  # a first read, or many changes: sort once
