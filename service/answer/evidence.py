@@ -79,11 +79,16 @@ def select_evidence(
     # absolute floor gathers every episode; otherwise stay close to the best match.
     floor = p.label_floor if (plan.labels and plan.trigger) else best - p.margin
     floor = max(floor, p.min_relevance)
+    # The fused ranking's first chunk is kept whenever it clears the absolute floor: it
+    # can lead on an exact rare word (a name, a place, a token only one entry holds)
+    # that dense similarity barely sees, and the margin below the best dense match
+    # would otherwise drop the one entry the question was asking for.
+    top = docs[0]
     per_entry: dict[str, Evidence] = {}
     for d in docs:
         m = d.metadata
         sim = float(m["similarity"])
-        if sim < floor:
+        if sim < floor and not (d is top and sim >= p.min_relevance):
             continue
         ev = Evidence(
             entry_id=str(m["entry_id"]),
@@ -98,7 +103,11 @@ def select_evidence(
         if cur is None or ev.similarity > cur.similarity:
             per_entry[ev.entry_id] = ev
     ranked = sorted(per_entry.values(), key=lambda e: (-e.similarity, e.entry_id))
-    return ranked[: p.habit_max_entries if plan.habit else p.max_entries]
+    kept = ranked[: p.habit_max_entries if plan.habit else p.max_entries]
+    lead = per_entry.get(str(top.metadata["entry_id"]))
+    if lead is not None and lead not in kept:
+        kept[-1] = lead
+    return kept
 
 
 _PLAIN_WORDS = frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from langchain_core.documents import Document
@@ -149,6 +150,20 @@ def test_evidence_keeps_one_chunk_per_entry_within_the_margin() -> None:
     docs = [_doc("a", 0.7), _doc("a", 0.65), _doc("b", 0.6), _doc("c", 0.5), _doc("d", 0.2)]
     got = select_evidence(docs, plan, coverage=1.0, policy=EvidencePolicy(margin=0.12))
     assert [(e.entry_id, e.similarity) for e in got] == [("a", 0.7), ("b", 0.6)]
+
+
+def test_the_fused_first_chunk_is_kept_below_the_margin_but_not_below_the_floor() -> None:
+    """An exact rare word (BM25) can put an entry first that dense similarity ranks low:
+    "zq111x Rowan" once cited only another Rowan entry, never the one holding zq111x."""
+    plan = plan_query("what happened with Daniel?")
+    policy = EvidencePolicy(margin=0.12, min_relevance=0.3, max_entries=2)
+    docs = [_doc("x", 0.45), _doc("a", 0.7), _doc("b", 0.65), _doc("c", 0.4)]
+    got = select_evidence(docs, plan, coverage=1.0, policy=policy)
+    assert [(e.entry_id, e.similarity) for e in got] == [("a", 0.7), ("x", 0.45)]
+    wider = select_evidence(docs, plan, coverage=1.0, policy=replace(policy, max_entries=6))
+    assert [e.entry_id for e in wider] == ["a", "b", "x"]
+    weak = [_doc("x", 0.25), _doc("a", 0.7)]
+    assert [e.entry_id for e in select_evidence(weak, plan, 1.0, policy)] == ["a"]
 
 
 def test_label_trigger_questions_use_an_absolute_floor() -> None:
