@@ -541,6 +541,10 @@ OWN_QUESTIONS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str |
     ("A", "how did all this start?", "origin", (), (), None, ()),
     ("A", "Why is it so hard for me to trust Rosa?", "origin", ("rosa",), (), None, ()),
     ("A", "How did my habit of checking up on people start?", "origin", (), (HV,), None, ()),
+    # round eight's te-q03 (read as a look-up once); "learn to" alone is not an origin
+    ("A", "Where did I learn not to count on anybody?", "origin", (), (), None, ()),
+    ("A", "How did I learn that people can't be relied on?", "origin", (), (), None, ()),
+    ("A", "When did I learn to let things go?", "lookup", (), (), None, ()),
     # progress
     (
         "A",
