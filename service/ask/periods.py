@@ -718,7 +718,7 @@ def _of_year_at(text: str, pos: int, anchor: dt.date) -> tuple[int, int] | None:
 
 
 def _year_slice_at(text: str, pos: int, anchor: dt.date) -> tuple[_Span, int] | None:
-    """"the first three months of 2022", "the first 6 weeks of the year", "the second
+    """ "the first three months of 2022", "the first 6 weeks of the year", "the second
     quarter of last year": a slice of one calendar year, from its start or by quarter."""
     opening = _OPENING.match(text, pos)
     if opening is not None:

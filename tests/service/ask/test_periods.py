@@ -472,7 +472,6 @@ def test_hemisphere_from_a_season_starting_or_ending() -> None:
     assert period is not None and (period.since, period.until) == (D(2024, 6, 1), D(2024, 8, 31))
 
 
-
 def test_two_stray_southern_votes_against_one_northern_stay_northern() -> None:
     """A Spanish truck driver's journal: a father's promise retold in November and a plan
     written in January look southern, spring in March is northern; two against one is
@@ -520,6 +519,7 @@ def test_slices_of_a_year(question: str, since: D, until: D) -> None:
 )
 def test_not_slices_of_a_year(question: str) -> None:
     assert resolve_period(question, D(2023, 2, 26)) is None
+
 
 # Periods read otherwise than their writer meant, and why (kept exact: a fix shows here).
 KNOWN_MISREADS = {
